@@ -1,0 +1,60 @@
+import {
+  Binary,
+  Bool,
+  DateDay,
+  Decimal,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  TimeMicrosecond,
+  TimestampMicrosecond,
+  Utf8,
+  type DataType,
+} from 'apache-arrow';
+import type { ColumnType } from '../../../schemas/column-type.ts';
+
+/** Checks a decimal(p,s) fits Decimal128: 1 ≤ p ≤ 38, 0 ≤ s ≤ p. */
+export function checkDecimal(precision: number, scale: number): void {
+  if (!Number.isInteger(precision) || precision < 1 || precision > 38) {
+    throw new Error(`unsupported decimal precision ${precision}: Parquet DECIMAL via Decimal128 needs 1..38`);
+  }
+  if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
+    throw new Error(`unsupported decimal scale ${scale} for precision ${precision}: needs 0..precision`);
+  }
+}
+
+/** The Arrow type a column is written as. Throws for a ColumnType this writer does not support. */
+export function arrowTypeOf(t: ColumnType): DataType {
+  switch (t.kind) {
+    case 'int16':
+      return new Int16();
+    case 'int32':
+      return new Int32();
+    case 'int64':
+      return new Int64();
+    case 'decimal':
+      checkDecimal(t.precision, t.scale);
+      return new Decimal(t.scale, t.precision, 128);
+    case 'float32':
+      return new Float32();
+    case 'float64':
+      return new Float64();
+    case 'bool':
+      return new Bool();
+    case 'utf8':
+      return new Utf8();
+    case 'binary':
+      return new Binary();
+    case 'date':
+      return new DateDay();
+    case 'time':
+      return new TimeMicrosecond();
+    case 'timestamp':
+      if (t.tz !== null && t.tz !== 'UTC') throw new Error(`unsupported timestamp zone ${JSON.stringify(t.tz)}`);
+      return new TimestampMicrosecond(t.tz);
+    default:
+      throw new Error(`unsupported ColumnType ${JSON.stringify(t)}`);
+  }
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import { SluiceError } from '../../../engine/errors.ts';
+import type { PgColumn } from './type-map.ts';
+
+export interface TableRef {
+  schema: string;
+  name: string;
+}
+
+/** `public.t` or `t` (meaning public.t). Identifiers are plain (validated), so quoting cannot be escaped. */
+export function parseTable(table: string): TableRef {
+  const parts = table.split('.');
+  return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: 'public', name: parts[0]! };
+}
+
+export const quoteTable = (t: TableRef) => `"${t.schema}"."${t.name}"`;
+
+/** The table's live columns, in table order; throws a clear error when the table does not exist. */
+export async function introspectTable(client: pg.ClientBase, t: TableRef): Promise<PgColumn[]> {
+  const { rows } = await client.query<PgColumn>(
+    `select a.attname as name,
+            format_type(coalesce(nullif(ty.typbasetype, 0), a.atttypid),
+                        case when ty.typtype = 'd' then ty.typtypmod else a.atttypmod end) as type,
+            coalesce(bt.typtype, ty.typtype) as typtype,
+            coalesce(bt.typcategory, ty.typcategory) as category,
+            a.attnotnull as "notNull"
+       from pg_attribute a
+       join pg_class c on c.oid = a.attrelid
+       join pg_namespace n on n.oid = c.relnamespace
+       join pg_type ty on ty.oid = a.atttypid
+       left join pg_type bt on ty.typtype = 'd' and bt.oid = ty.typbasetype
+      where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped
+      order by a.attnum`,
+    [t.schema, t.name],
+  );
+  if (rows.length === 0) {
+    throw new SluiceError('SOURCE_FAILED', `table ${t.schema}.${t.name} does not exist in the provider database`, {
+      details: { table: `${t.schema}.${t.name}` },
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,230 @@
+import { MANIFEST_FORMAT, columnTypeName, type ChangeEvent, type Manifest } from '../../schemas/index.ts';
+import type {
+  BatchSink,
+  Bus,
+  DeliveryIntent,
+  DeliveryRecord,
+  Logger,
+  ResourceSchema,
+  StateStore,
+} from '../ports/index.ts';
+import type { GrantedField } from '../rules/grant.ts';
+import { buildBatchRows } from './batch-rows.ts';
+import { compileFieldMasks, type FieldMask } from './field-masks.ts';
+import { batchStem } from './stem.ts';
+
+/** What a batch cycle needs to know about its subscription (compiled from config by ops/). */
+export interface BatchSubscription {
+  id: string;
+  subscriber: string;
+  resource: string;
+  provider: string;
+  purpose: string;
+  businessSystem: string;
+  grantId: string;
+  fields: GrantedField[];
+  compression: 'zstd' | 'snappy' | 'none';
+  /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
+  maxRowsPerFile: number;
+}
+
+export interface CycleDeps {
+  bus: Bus;
+  state: StateStore;
+  sink: BatchSink;
+  logger: Logger;
+  /** Test hook: called at named points of the protocol (the kill -9 tests crash the process there). */
+  checkpoint?: (point: CyclePoint) => void;
+}
+
+export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
+
+export interface CycleResult {
+  files: { stem: string; rows: number; firstSeq: bigint; lastSeq: bigint; manifestFile: string }[];
+  rows: number;
+  /** Rows re-created from an intent left open by a crash. */
+  recovered: boolean;
+}
+
+/**
+ * One exchange cycle of a batch subscription, exactly once (DESIGN.md, Batch output):
+ * 1. an intent left open by a crash is finished first — same range, same tick, so the same bytes;
+ * 2. the range (cursor, bus head] is committed as an intent before anything is written;
+ * 3. the range becomes one file per schema version (and per `maxRowsPerFile`), each written to a temp name,
+ *    fsynced and renamed, manifest last;
+ * 4. the delivery records and the new cursor commit together, closing the intent.
+ * No file is written when the range holds no rows; the cursor still moves.
+ */
+export async function runBatchCycle(
+  sub: BatchSubscription,
+  tick: Date,
+  deps: CycleDeps,
+  signal?: AbortSignal,
+): Promise<CycleResult> {
+  const result: CycleResult = { files: [], rows: 0, recovered: false };
+  const open = await deps.state.openIntent(sub.id);
+  if (open) {
+    deps.logger.info('finishing a delivery left open by a previous run', {
+      subscription: sub.id,
+      tick: open.tick,
+      fromSeq: open.fromSeq.toString(),
+      toSeq: open.toSeq.toString(),
+    });
+    await executeIntent(sub, open, deps, result, signal);
+    result.recovered = true;
+  }
+  const key = await deps.state.subscriptionKey(sub.id);
+  const masks = compileFieldMasks(sub.fields, key);
+  for (;;) {
+    signal?.throwIfAborted();
+    const cursor = await deps.state.cursor(sub.id);
+    const head = await deps.bus.head(sub.resource);
+    if (head <= cursor.seq) break;
+    const limit = cursor.seq + BigInt(sub.maxRowsPerFile);
+    const intent: DeliveryIntent = {
+      subscription: sub.id,
+      resource: sub.resource,
+      tick: tick.toISOString(),
+      windowFrom: cursor.lastTick,
+      fromSeq: cursor.seq,
+      toSeq: head < limit ? head : limit,
+    };
+    await deps.state.beginIntent(intent);
+    deps.checkpoint?.('intent-committed');
+    await executeIntent(sub, intent, deps, result, signal, masks);
+  }
+  return result;
+}
+
+async function executeIntent(
+  sub: BatchSubscription,
+  intent: DeliveryIntent,
+  deps: CycleDeps,
+  result: CycleResult,
+  signal?: AbortSignal,
+  masks?: FieldMask[],
+): Promise<void> {
+  masks ??= compileFieldMasks(sub.fields, await deps.state.subscriptionKey(sub.id));
+  const records: DeliveryRecord[] = [];
+  for await (const run of schemaRuns(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
+    const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
+    records.push(await writeFile(sub, intent, schema, run, masks, deps, signal));
+    result.files.push({
+      stem: records.at(-1)!.stem,
+      rows: run.length,
+      firstSeq: BigInt(run[0]!.seq),
+      lastSeq: BigInt(run.at(-1)!.seq),
+      manifestFile: `${records.at(-1)!.stem}.manifest.json`,
+    });
+    result.rows += run.length;
+  }
+  deps.checkpoint?.('files-written');
+  await deps.state.completeIntent(intent, records);
+  deps.checkpoint?.('delivery-committed');
+}
+
+/** Splits a stream of event pages into runs that share one schema version. */
+async function* schemaRuns(pages: AsyncIterable<ChangeEvent[]>): AsyncIterable<ChangeEvent[]> {
+  let run: ChangeEvent[] = [];
+  for await (const page of pages) {
+    for (const e of page) {
+      if (run.length > 0 && run[0]!.schemaVersion !== e.schemaVersion) {
+        yield run;
+        run = [];
+      }
+      run.push(e);
+    }
+  }
+  if (run.length > 0) yield run;
+}
+
+async function writeFile(
+  sub: BatchSubscription,
+  intent: DeliveryIntent,
+  schema: ResourceSchema,
+  events: ChangeEvent[],
+  masks: FieldMask[],
+  deps: CycleDeps,
+  signal?: AbortSignal,
+): Promise<DeliveryRecord> {
+  const batch = buildBatchRows(events, schema, masks);
+  const firstSeq = BigInt(events[0]!.seq);
+  const lastSeq = BigInt(events.at(-1)!.seq);
+  const stem = batchStem(intent.tick, firstSeq, lastSeq);
+  const deliveryId = `${sub.id}:${firstSeq}-${lastSeq}`;
+  const receipt = await deps.sink.write(
+    {
+      subscription: sub.id,
+      stem,
+      columns: batch.columns,
+      rows: batch.rows,
+      values: batch.values,
+      compression: sub.compression,
+      metadata: {
+        'sluice.subscription': sub.id,
+        'sluice.resource': sub.resource,
+        'sluice.schema_version': String(schema.version),
+        'sluice.seq_first': firstSeq.toString(),
+        'sluice.seq_last': lastSeq.toString(),
+        'sluice.tick': intent.tick,
+      },
+      manifest: (parts, quality): Manifest => ({
+        format: MANIFEST_FORMAT,
+        deliveryId,
+        subscription: sub.id,
+        subscriber: sub.subscriber,
+        resource: sub.resource,
+        provider: sub.provider,
+        grantId: sub.grantId,
+        purpose: sub.purpose,
+        businessSystem: sub.businessSystem,
+        incremental: 'changes',
+        schemaVersion: schema.version,
+        tick: intent.tick,
+        window: { from: intent.windowFrom, to: intent.tick },
+        seq: { first: firstSeq.toString(), last: lastSeq.toString() },
+        position: { first: events[0]!.position, last: events.at(-1)!.position },
+        commitTs: batch.commitTs,
+        rows: batch.rows,
+        ops: batch.ops,
+        columns: batch.columns.map((c, i) => {
+          const m = masks[i];
+          const src = m ? schema.columns.find((s) => s.name === m.field) : undefined;
+          return {
+            name: c.name,
+            type: columnTypeName(c.type),
+            ...(src ? { sourceType: src.sourceType } : {}),
+            ...(m ? { strategy: m.strategy } : {}),
+            ...(m?.tag ? { tag: m.tag } : {}),
+          };
+        }),
+        parts,
+        quality: [
+          ...batch.maskFallbacks.map((q) => ({
+            column: q.column,
+            seq: batch.seqs[q.row]!,
+            check: 'mask-fallback-hash',
+            detail: q.reason,
+          })),
+          ...quality.map((q) => ({
+            column: q.column,
+            seq: batch.seqs[q.row]!,
+            check: 'unrepresentable',
+            detail: q.reason,
+          })),
+        ],
+      }),
+    },
+    signal,
+  );
+  return {
+    deliveryId,
+    subscription: sub.id,
+    stem,
+    firstSeq,
+    lastSeq,
+    rows: batch.rows,
+    manifestSha256: receipt.manifestSha256,
+    parts: receipt.parts.map((p) => ({ file: p.file, sha256: p.sha256, bytes: p.bytes })),
+  };
+}

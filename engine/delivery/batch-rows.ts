@@ -1,0 +1,59 @@
+import type { ChangeEvent, ColumnSpec } from '../../schemas/index.ts';
+import type { ResourceSchema } from '../ports/index.ts';
+import type { FieldMask } from './field-masks.ts';
+
+/** The system columns every batch file ends with (DESIGN.md, Batch output). */
+export const SYSTEM_COLUMNS: ColumnSpec[] = [
+  { name: '_op', type: { kind: 'utf8' } },
+  { name: '_seq', type: { kind: 'int64' } },
+  { name: '_commit_ts', type: { kind: 'timestamp', tz: 'UTC' } },
+];
+
+export interface BatchRows {
+  columns: ColumnSpec[];
+  values: (string | null)[][];
+  seqs: string[];
+  rows: number;
+  ops: { c: number; u: number; d: number };
+  commitTs: { min: string; max: string };
+  /** Values a format-aware mask could not parse (they fell back to hash). */
+  maskFallbacks: { column: string; row: number; reason: string }[];
+}
+
+/**
+ * Turns one schema version's run of change events into column-major, masked rows: the granted fields in the
+ * subscription's order, then `_op`, `_seq`, `_commit_ts`. An insert or update carries the new row; a delete
+ * carries the old row when the source has it (REPLICA IDENTITY FULL) and otherwise the key only, with the other
+ * fields NULL.
+ */
+export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, masks: FieldMask[]): BatchRows {
+  const columns: ColumnSpec[] = masks.map((m) => {
+    const source = schema.columns.find((c) => c.name === m.field);
+    return { name: m.field, type: m.outputType(source?.type ?? { kind: 'utf8' }) };
+  });
+  columns.push(...SYSTEM_COLUMNS);
+  const values: (string | null)[][] = columns.map(() => new Array<string | null>(events.length));
+  const seqs: string[] = new Array<string>(events.length);
+  const ops = { c: 0, u: 0, d: 0 };
+  const maskFallbacks: BatchRows['maskFallbacks'] = [];
+  let min = '';
+  let max = '';
+  const sys = masks.length;
+  events.forEach((e, r) => {
+    const row = e.op === 'd' ? { ...e.key, ...(e.before ?? {}) } : (e.after ?? {});
+    masks.forEach((m, c) => {
+      const raw = row[m.field] ?? null;
+      const out = m.apply(raw);
+      if (out.fallback) maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
+      values[c]![r] = out.value;
+    });
+    values[sys]![r] = e.op;
+    values[sys + 1]![r] = e.seq;
+    values[sys + 2]![r] = e.commitTs;
+    seqs[r] = e.seq;
+    if (e.op === 'c' || e.op === 'u' || e.op === 'd') ops[e.op]++;
+    if (min === '' || e.commitTs < min) min = e.commitTs;
+    if (e.commitTs > max) max = e.commitTs;
+  });
+  return { columns, values, seqs, rows: events.length, ops, commitTs: { min, max }, maskFallbacks };
+}

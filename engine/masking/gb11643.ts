@@ -1,0 +1,144 @@
+/**
+ * Resident ID numbers (GB 11643-1999): 6-digit administrative division code + birth date YYYYMMDD + 3-digit
+ * sequence (odd = male, even = female) + check character. The check character is
+ * `"10X98765432"[Σ(digit_i × weight_i) mod 11]` with weights `7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2`.
+ *
+ * Decisions:
+ * - A lowercase `x` check character is accepted (it is common in keyed-in data); the standard writes `X`.
+ * - The birth date must be a real Gregorian date with a year in 1800–2099; no "not in the future" check is made
+ *   (this module is pure and has no clock).
+ * - The division code is not checked against the division list (it changes over time); it must be 6 digits.
+ * - The 15-digit first-generation number is not accepted.
+ */
+
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
+const CHECK_CHARS = '10X98765432';
+
+/** A parsed resident ID number. */
+export interface ResidentId {
+  /** 6-digit administrative division code, e.g. `110105`. */
+  readonly division: string;
+  readonly birthYear: number;
+  /** 1–12. */
+  readonly birthMonth: number;
+  /** 1–31. */
+  readonly birthDay: number;
+  /** 3-digit sequence as written, e.g. `002`. */
+  readonly sequence: string;
+  /** From the sequence's parity: odd = male. */
+  readonly sex: 'male' | 'female';
+  /** The check character as written (`0`–`9`, `X` or `x`). */
+  readonly check: string;
+}
+
+/**
+ * The GB 11643 check character (`0`–`9` or uppercase `X`) for the first 17 digits of an ID.
+ * @throws TypeError when `first17` is not exactly 17 ASCII digits.
+ */
+export function residentIdCheckChar(first17: string): string {
+  if (!/^\d{17}$/.test(first17)) throw new TypeError('residentIdCheckChar expects exactly 17 digits');
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += (first17.charCodeAt(i) - 48) * (WEIGHTS[i] ?? 0);
+  return CHECK_CHARS.charAt(sum % 11);
+}
+
+/** Days in a Gregorian month (1–12). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Why {@link parseResidentId} refused a value (never contains the value itself). */
+export type ResidentIdProblem = 'length' | 'format' | 'birth date' | 'check character';
+
+/**
+ * Parses an 18-character resident ID; see the module notes for what is accepted.
+ * @returns the parts, or the kind of problem found.
+ */
+export function parseResidentId(s: string): { ok: true; id: ResidentId } | { ok: false; problem: ResidentIdProblem } {
+  if (s.length !== 18) return { ok: false, problem: 'length' };
+  const m = /^(\d{6})(\d{4})(\d{2})(\d{2})(\d{3})([\dXx])$/.exec(s);
+  if (m === null) return { ok: false, problem: 'format' };
+  const [, division = '', y = '', mo = '', d = '', sequence = '', check = ''] = m;
+  const birthYear = Number(y);
+  const birthMonth = Number(mo);
+  const birthDay = Number(d);
+  if (
+    birthYear < 1800 ||
+    birthYear > 2099 ||
+    birthMonth < 1 ||
+    birthMonth > 12 ||
+    birthDay < 1 ||
+    birthDay > daysInMonth(birthYear, birthMonth)
+  ) {
+    return { ok: false, problem: 'birth date' };
+  }
+  if (residentIdCheckChar(s.slice(0, 17)) !== check.toUpperCase()) return { ok: false, problem: 'check character' };
+  const sex = Number(sequence) % 2 === 1 ? 'male' : 'female';
+  return { ok: true, id: { division, birthYear, birthMonth, birthDay, sequence, sex, check } };
+}
+
+/** Whether `s` is a valid 18-character GB 11643 resident ID (lowercase `x` accepted; see the module notes). */
+export function isValidResidentId(s: string): boolean {
+  return parseResidentId(s).ok;
+}
+
+/** A few real division codes (districts of Beijing, Shanghai, Guangzhou, Chengdu, Hangzhou) for demo data. */
+export const DEMO_DIVISION_CODES: readonly string[] = Object.freeze([
+  '110101', // 北京市东城区
+  '110105', // 北京市朝阳区
+  '310101', // 上海市黄浦区
+  '440106', // 广州市天河区
+  '510104', // 成都市锦江区
+  '330106', // 杭州市西湖区
+]);
+
+/** Options of {@link generateResidentId}. */
+export interface GenerateResidentIdOptions {
+  /** Division codes to draw from (6 digits each); default {@link DEMO_DIVISION_CODES}. */
+  readonly divisionCodes?: readonly string[];
+  /** Earliest birth year, inclusive; default 1940. */
+  readonly minBirthYear?: number;
+  /** Latest birth year, inclusive; default 2005. */
+  readonly maxBirthYear?: number;
+  /** Fix the sex (sequence parity); default drawn at random. */
+  readonly sex?: 'male' | 'female';
+}
+
+/**
+ * A valid, plausible resident ID for demo and test data: a division code from the table, a real birth date in the
+ * year range, a sequence 001–999 whose parity matches the sex, and the correct (uppercase) check character.
+ * @param rand uniform random numbers in [0, 1), e.g. `Math.random` or a seeded generator for reproducible data.
+ * @throws RangeError on an empty code table, a code that is not 6 digits, or a year range outside 1800–2099.
+ */
+export function generateResidentId(rand: () => number, opts: GenerateResidentIdOptions = {}): string {
+  const codes = opts.divisionCodes ?? DEMO_DIVISION_CODES;
+  const minYear = opts.minBirthYear ?? 1940;
+  const maxYear = opts.maxBirthYear ?? 2005;
+  if (codes.length === 0) throw new RangeError('generateResidentId: divisionCodes is empty');
+  if (!codes.every((c) => /^\d{6}$/.test(c))) throw new RangeError('generateResidentId: division codes are 6 digits');
+  if (
+    !Number.isInteger(minYear) ||
+    !Number.isInteger(maxYear) ||
+    minYear < 1800 ||
+    maxYear > 2099 ||
+    minYear > maxYear
+  ) {
+    throw new RangeError('generateResidentId: birth years must be integers with 1800 ≤ min ≤ max ≤ 2099');
+  }
+  const pick = (n: number): number => Math.max(0, Math.min(n - 1, Math.floor(rand() * n)));
+  const division = codes[pick(codes.length)] ?? '';
+  const year = minYear + pick(maxYear - minYear + 1);
+  const month = 1 + pick(12);
+  const day = 1 + pick(daysInMonth(year, month));
+  const sex = opts.sex ?? (pick(2) === 0 ? 'male' : 'female');
+  // male: odd 1..999 (500 values); female: even 2..998 (499 values).
+  const seq = sex === 'male' ? 1 + 2 * pick(500) : 2 + 2 * pick(499);
+  const first17 =
+    division +
+    String(year).padStart(4, '0') +
+    String(month).padStart(2, '0') +
+    String(day).padStart(2, '0') +
+    String(seq).padStart(3, '0');
+  return first17 + residentIdCheckChar(first17);
+}

@@ -1,0 +1,33 @@
+import type { ChangeEvent, SourceEvent } from '../../schemas/index.ts';
+
+export interface AppendResult {
+  /** Events stored by this call (events at or before the source's stored position are skipped as replays). */
+  appended: number;
+  /** Highest seq per resource after the append. */
+  heads: Record<string, bigint>;
+}
+
+/**
+ * The durable change log between sources and deliveries (DESIGN.md, Ports). Postgres log table in the state DB by
+ * default; JetStream later. Every adapter passes engine/testing/bus-conformance.ts.
+ */
+export interface Bus {
+  /**
+   * Appends one source batch atomically and durably. Assigns each event its resource's next `seq` (strictly
+   * increasing). Idempotent by position: events whose position is not after the source's last stored position are
+   * dropped, so replaying a batch after a crash stores nothing twice.
+   */
+  append(source: string, events: SourceEvent[], signal?: AbortSignal): Promise<AppendResult>;
+  /** The last stored position of a source, or null. */
+  sourcePosition(source: string): Promise<string | null>;
+  /** The highest seq of a resource (0n when empty). */
+  head(resource: string): Promise<bigint>;
+  /** Events of a resource with fromExclusive < seq ≤ toInclusive in seq order, in pages of at most `pageSize`. */
+  read(
+    resource: string,
+    fromExclusive: bigint,
+    toInclusive: bigint,
+    opts?: { pageSize?: number; signal?: AbortSignal },
+  ): AsyncIterable<ChangeEvent[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,6 @@
+export type * from './source.ts';
+export type * from './bus.ts';
+export type * from './state-store.ts';
+export type * from './logger.ts';
+export type * from './batch-sink.ts';
+export { silentLogger } from './logger.ts';

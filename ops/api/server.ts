@@ -1,0 +1,36 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { EngineStatus } from '../runtime/status.ts';
+
+export interface ApiOptions {
+  listen: string;
+  status: () => Promise<EngineStatus>;
+}
+
+/**
+ * The engine's local HTTP API (loopback by default). `/healthz`: the process is up. `/readyz`: state DB reachable
+ * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
+ */
+export async function startApi(
+  opts: ApiOptions,
+): Promise<{ url: string; close: () => Promise<void>; app: FastifyInstance }> {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    const s = await opts.status();
+    const problems = [
+      ...(s.state.ok ? [] : [`state database: ${s.state.error ?? 'unreachable'}`]),
+      ...s.sources
+        .filter((x) => x.state !== 'STREAMING')
+        .map((x) => `source ${x.id}: ${x.state}${x.error ? ` (${x.error})` : ''}`),
+    ];
+    return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
+  });
+  app.get('/v1/status', async () => opts.status());
+  const idx = opts.listen.lastIndexOf(':');
+  const host = opts.listen.slice(0, idx);
+  const port = Number(opts.listen.slice(idx + 1));
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  return { url: `http://${host}:${bound}`, close: () => app.close(), app };
+}

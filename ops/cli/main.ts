@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { isSluiceError } from '../../engine/errors.ts';
+import { demoCommand } from './demo.ts';
+import { EXIT } from './exit-codes.ts';
+import { inspectCommand } from './inspect.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+
+/** Parses argv and runs one command; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('sluice')
+    .description('Sluice — data subscription and sync engine for government data sharing')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let code: number = EXIT.OK;
+  const set = (c: number) => (code = c);
+  validateCommand(program, set);
+  runCommand(program, set);
+  demoCommand(program, set);
+  inspectCommand(program, set);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version')
+        return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (isSluiceError(e)) {
+      process.stderr.write(`sluice: ${e.message}\n`);
+      const recovery = e.details.recovery;
+      if (typeof recovery === 'string') process.stderr.write(`  to recover: ${recovery}\n`);
+      return e.code === 'UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.NEGATIVE;
+    }
+    process.stderr.write(`sluice: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.NEGATIVE;
+  }
+  return code;
+}

@@ -1,0 +1,150 @@
+import { validateDetailed } from 'node-cron';
+import { decideGrant } from '../../engine/rules/grant.ts';
+import { isPartialTag } from '../../engine/masking/index.ts';
+import type { Config, ResourceConfig, SubscriberConfig } from '../../schemas/index.ts';
+import type { ConfigIssue } from './issues.ts';
+import { maskingMatrix } from './masking-matrix.ts';
+
+const PLAIN_IDENT = /^[a-z_][a-z0-9_]*$/;
+
+const arr = <T>(x: T[] | undefined): T[] => (Array.isArray(x) ? x : []);
+
+/**
+ * Cross-reference and meaning checks of a structurally valid config (DESIGN.md, Operating rules: `sluice validate`).
+ * Every problem is reported, none stops the others.
+ */
+export function semanticIssues(cfg: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const err = (path: (string | number)[], message: string) => issues.push({ severity: 'error', path, message });
+  const warn = (path: (string | number)[], message: string) => issues.push({ severity: 'warning', path, message });
+
+  const index = <T extends { id: string }>(list: T[], kind: string, section: string) => {
+    const byId = new Map<string, T>();
+    list.forEach((item, i) => {
+      if (byId.has(item.id)) err([section, i, 'id'], `duplicate ${kind} id "${item.id}"`);
+      else byId.set(item.id, item);
+    });
+    return byId;
+  };
+  const providers = index(arr(cfg.providers), 'provider', 'providers');
+  const resources = index(arr(cfg.resources), 'resource', 'resources');
+  const subscribers = index(arr(cfg.subscribers), 'subscriber', 'subscribers');
+  index(arr(cfg.subscriptions), 'subscription', 'subscriptions');
+
+  arr(cfg.resources).forEach((r, i) => {
+    if (!providers.has(r.provider)) err(['resources', i, 'provider'], `unknown provider "${r.provider}"`);
+    const parts = r.table.split('.');
+    if (parts.length > 2 || !parts.every((p) => PLAIN_IDENT.test(p))) {
+      err(
+        ['resources', i, 'table'],
+        `table "${r.table}" is not a plain identifier (schema.table, lowercase letters, digits, _)`,
+      );
+    }
+    arr(r.key).forEach((k, j) => checkColumn(k, ['resources', i, 'key', j], err));
+    for (const [name, f] of Object.entries(r.fields ?? {})) {
+      checkColumn(name, ['resources', i, 'fields', name], err);
+      if (f.share !== 'none' && f.level !== 'general' && f.tag === undefined) {
+        warn(
+          ['resources', i, 'fields', name, 'tag'],
+          `${f.level} field "${name}" has no sensitivity tag: a partial mask cannot apply and falls back to hash`,
+        );
+      }
+    }
+  });
+
+  const matrix = maskingMatrix(cfg.masking);
+  arr(cfg.subscriptions).forEach((s, i) => {
+    const resource = resources.get(s.resource);
+    const subscriber = subscribers.get(s.subscriber);
+    if (!subscriber) err(['subscriptions', i, 'subscriber'], `unknown subscriber "${s.subscriber}"`);
+    if (!resource) err(['subscriptions', i, 'resource'], `unknown resource "${s.resource}"`);
+    if (resource && subscriber) grantIssues(resource, subscriber, s, i, matrix, err, warn);
+    const d = s.delivery;
+    const cron = validateDetailed(d.cadence);
+    if (!cron.valid) {
+      const why = cron.errors.map(cronProblem).join('; ');
+      err(['subscriptions', i, 'delivery', 'cadence'], `bad cron expression "${d.cadence}" (${why})`);
+    }
+    if (d.timezone !== undefined && !isTimeZone(d.timezone)) {
+      err(
+        ['subscriptions', i, 'delivery', 'timezone'],
+        `unknown time zone "${d.timezone}" (use an IANA name such as Asia/Shanghai)`,
+      );
+    }
+  });
+  return issues;
+}
+
+function grantIssues(
+  resource: ResourceConfig,
+  subscriber: SubscriberConfig,
+  s: Config['subscriptions'][number],
+  i: number,
+  matrix: ReturnType<typeof maskingMatrix>,
+  err: (p: (string | number)[], m: string) => void,
+  warn: (p: (string | number)[], m: string) => void,
+) {
+  for (const p of decideGrant(resource, subscriber, s, matrix).problems) {
+    const path =
+      p.reason === 'override-looser' ? ['subscriptions', i, 'masks', p.field] : ['subscriptions', i, 'fields', p.index];
+    err(path, p.message);
+  }
+  for (const [name, strategy] of Object.entries(s.masks ?? {})) {
+    if (!s.fields.includes(name))
+      err(
+        ['subscriptions', i, 'masks', name],
+        `mask override for "${name}", which is not in this subscription's fields`,
+      );
+    if (strategy === 'generalize' || strategy === 'encrypt') {
+      err(['subscriptions', i, 'masks', name], `strategy "${strategy}" is not available yet`);
+    }
+  }
+  for (const f of decideGrant(resource, subscriber, s, matrix).fields) {
+    if (f.strategy === 'generalize' || f.strategy === 'encrypt') {
+      err(
+        ['masking', f.level],
+        `strategy "${f.strategy}" (for "${f.name}" in subscription "${s.id}") is not available yet`,
+      );
+    }
+    if (f.strategy === 'partial' && !(f.tag && isPartialTag(f.tag))) {
+      warn(
+        ['subscriptions', i, 'fields', s.fields.indexOf(f.name)],
+        `"${f.name}" resolves to partial but its tag ${f.tag ? `"${f.tag}"` : '(none)'} has no partial format: values are hashed`,
+      );
+    }
+  }
+}
+
+function checkColumn(name: string, path: (string | number)[], err: (p: (string | number)[], m: string) => void) {
+  if (name.startsWith('_'))
+    err(path, `column "${name}" starts with "_", which is reserved for Sluice's own columns (_op, _seq, _commit_ts)`);
+  else if (!PLAIN_IDENT.test(name))
+    err(path, `column "${name}" is not a plain identifier (lowercase letters, digits, _)`);
+}
+
+const CRON_RANGES: Record<string, string> = {
+  second: 'second (0-59)',
+  minute: 'minute (0-59)',
+  hour: 'hour (0-23)',
+  dayOfMonth: 'day of month (1-31)',
+  month: 'month (1-12 or jan-dec)',
+  dayOfWeek: 'day of week (0-7 or sun-sat)',
+};
+
+/** node-cron says "61 is a invalid expression for minute": say which field and what it accepts instead. */
+function cronProblem(e: { field: string; value?: string; message: string }): string {
+  const range = CRON_RANGES[e.field];
+  if (range && e.value !== undefined && / is a invalid expression for /.test(e.message)) {
+    return `"${e.value}" is not a valid ${range}`;
+  }
+  return e.field === 'expression' ? e.message : `${e.field}: ${e.message}`;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,216 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import {
+  runBatchCycle,
+  type BatchSubscription,
+  type CyclePoint,
+  type CycleResult,
+} from '../../engine/delivery/batch-cycle.ts';
+import type { Logger } from '../../engine/ports/index.ts';
+import { decideGrant } from '../../engine/rules/grant.ts';
+import { pumpSource } from '../../engine/runtime/pump.ts';
+import { PostgresBus } from '../../connectors/bus/postgres/postgres-bus.ts';
+import { ParquetDirSink } from '../../connectors/sinks/parquet/dir-sink.ts';
+import { PostgresSource } from '../../connectors/sources/postgres/postgres-source.ts';
+import { migrate } from '../../connectors/state/postgres/migrate.ts';
+import { PostgresStateStore } from '../../connectors/state/postgres/postgres-state-store.ts';
+import type { Config } from '../../schemas/index.ts';
+import { startApi } from '../api/server.ts';
+import { maskingMatrix } from '../config/masking-matrix.ts';
+import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
+import { CycleScheduler } from './scheduler.ts';
+import type { EngineStatus } from './status.ts';
+
+export interface EngineOptions {
+  logger: Logger;
+  /** An embedded cluster the caller already started (the demo); otherwise one is started when state.url is unset. */
+  cluster?: EmbeddedCluster;
+  onDelivery?: (subscription: string, result: CycleResult) => void;
+  /** Test hook (SLUICE_TEST_CRASH_AT): SIGKILL this process at a point of the delivery protocol. */
+  crashAt?: CyclePoint;
+}
+
+export interface Engine {
+  apiUrl: string;
+  status(): Promise<EngineStatus>;
+  /** Runs one cycle of a subscription now (tests, and later `sluice cycle run`). */
+  runCycle(subscription: string, tick?: Date): Promise<CycleResult>;
+  /** Finish the cycles in flight, flush acknowledgements, stop everything this engine started. */
+  drain(): Promise<void>;
+}
+
+/** The composition root: config → adapters → engine; serves the API and writes runtime.json. */
+export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Engine> {
+  const log = opts.logger;
+  const dataDir = cfg.dataDir!;
+  mkdirSync(dataDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse())
+      await c().catch((e: unknown) => log.warn('cleanup failed', { error: String(e) }));
+  };
+  try {
+    let stateUrl = cfg.state?.url;
+    if (!stateUrl) {
+      let cluster = opts.cluster;
+      if (!cluster) {
+        const own = new EmbeddedCluster(dataDir, log.child({ component: 'embedded-postgres' }));
+        await own.start();
+        cleanups.push(() => own.stop());
+        cluster = own;
+      }
+      await cluster.ensureDatabase('sluice');
+      stateUrl = cluster.url('sluice');
+    }
+    const pool = new pg.Pool({ connectionString: stateUrl, max: 10 });
+    pool.on('error', (e) => log.warn('state pool error', { error: e.message }));
+    cleanups.push(() => pool.end());
+    const mc = await pool.connect();
+    try {
+      const applied = await migrate(mc);
+      if (applied.length) log.info('state migrations applied', { versions: applied });
+    } finally {
+      mc.release();
+    }
+    const bus = new PostgresBus(pool);
+    const state = new PostgresStateStore(pool);
+
+    // sources
+    const abort = new AbortController();
+    const pumps: Promise<void>[] = [];
+    const sources = cfg.providers.map((p) => {
+      const resources = cfg.resources.filter((r) => r.provider === p.id);
+      return new PostgresSource({
+        id: p.id,
+        url: p.connector.url,
+        logger: log,
+        resources: resources.map((r) => ({
+          id: r.id,
+          table: r.table,
+          key: r.key,
+          columns: Object.entries(r.fields)
+            .filter(([, f]) => f.share !== 'none')
+            .map(([name]) => name),
+        })),
+      });
+    });
+    cleanups.push(async () => {
+      abort.abort();
+      await Promise.allSettled(pumps);
+      await Promise.all(sources.map((s) => s.close()));
+    });
+    for (const source of sources) {
+      const shapes = await source.start(abort.signal);
+      const versions = new Map<string, number>();
+      for (const shape of shapes) versions.set(shape.resource, await state.registerSchema(shape));
+      pumps.push(pumpSource(source, bus, log.child({ component: 'pump' }), abort.signal, { schemaVersions: versions }));
+    }
+
+    // subscriptions
+    const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
+    const matrix = maskingMatrix(cfg.masking);
+    const subs = new Map<string, BatchSubscription & { cadence: string; timezone: string; lastError?: string }>();
+    for (const s of cfg.subscriptions) {
+      const resource = cfg.resources.find((r) => r.id === s.resource)!;
+      const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber)!;
+      subs.set(s.id, {
+        id: s.id,
+        subscriber: s.subscriber,
+        resource: s.resource,
+        provider: resource.provider,
+        purpose: s.purpose,
+        businessSystem: s.businessSystem,
+        grantId: `config:${s.id}`,
+        fields: decideGrant(resource, subscriber, s, matrix).fields,
+        compression: s.delivery.compression ?? 'zstd',
+        maxRowsPerFile: 500_000,
+        cadence: s.delivery.cadence,
+        timezone: s.delivery.timezone ?? 'UTC',
+      });
+    }
+    const crash = opts.crashAt;
+    const cycleDeps = {
+      bus,
+      state,
+      sink,
+      logger: log.child({ component: 'delivery' }),
+      ...(crash
+        ? { checkpoint: (p: CyclePoint) => (p === crash ? process.kill(process.pid, 'SIGKILL') : undefined) }
+        : {}),
+    };
+    const runCycle = async (id: string, tick = new Date()) => {
+      const sub = subs.get(id);
+      if (!sub) throw new Error(`unknown subscription "${id}"`);
+      try {
+        const result = await runBatchCycle(sub, tick, cycleDeps, abort.signal);
+        delete sub.lastError;
+        if (result.files.length > 0) opts.onDelivery?.(id, result);
+        return result;
+      } catch (e) {
+        sub.lastError = (e as Error).message;
+        throw e;
+      }
+    };
+    const scheduler = new CycleScheduler(log.child({ component: 'scheduler' }));
+    for (const sub of subs.values()) {
+      scheduler.add({
+        id: sub.id,
+        cadence: sub.cadence,
+        timezone: sub.timezone,
+        run: async (tick) => void (await runCycle(sub.id, tick)),
+      });
+    }
+    cleanups.push(() => scheduler.drain());
+
+    const status = async (): Promise<EngineStatus> => {
+      let stateOk: EngineStatus['state'] = { ok: true };
+      try {
+        await pool.query('select 1');
+      } catch (e) {
+        stateOk = { ok: false, error: (e as Error).message };
+      }
+      return {
+        pid: process.pid,
+        startedAt,
+        state: stateOk,
+        sources: sources.map((s) => s.status()),
+        subscriptions: await Promise.all(
+          [...subs.values()].map(async (s) => {
+            const cursor = stateOk.ok ? await state.cursor(s.id) : { seq: 0n, lastTick: null };
+            return {
+              id: s.id,
+              resource: s.resource,
+              cadence: s.cadence,
+              timezone: s.timezone,
+              cursorSeq: cursor.seq.toString(),
+              lastTick: cursor.lastTick,
+              nextRun: scheduler.nextRun(s.id)?.toISOString() ?? null,
+              running: scheduler.running(s.id),
+              deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
+              ...(s.lastError ? { lastError: s.lastError } : {}),
+            };
+          }),
+        ),
+      };
+    };
+    const api = await startApi({ listen: cfg.api?.listen ?? '127.0.0.1:7300', status });
+    cleanups.push(() => api.close());
+    const runtimeFile = join(dataDir, 'runtime.json');
+    writeFileSync(runtimeFile, JSON.stringify({ apiUrl: api.url, pid: process.pid, startedAt }, null, 2) + '\n');
+    cleanups.push(async () => rmSync(runtimeFile, { force: true }));
+    log.info('engine running', { api: api.url, subscriptions: [...subs.keys()] });
+
+    let drained: Promise<void> | null = null;
+    return {
+      apiUrl: api.url,
+      status,
+      runCycle,
+      drain: () => (drained ??= cleanup()),
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}

