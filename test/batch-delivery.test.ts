@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { hmacHex } from '../engine/masking/index.ts';
+import { manifestJsonSchema } from '../schemas/index.ts';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
@@ -120,6 +122,8 @@ test.serial(
     t.is(del!.name, null);
 
     const manifest = JSON.parse(readFileSync(join(outDir, 'audit-relief', `${stem}.manifest.json`), 'utf8'));
+    const validManifest = new Ajv2020({ strict: false }).compile(manifestJsonSchema());
+    t.true(validManifest(manifest), JSON.stringify(validManifest.errors));
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
     t.is(manifest.parts[0].sha256, sha);
     t.is(manifest.parts[0].file, `${stem}.parquet`);
@@ -197,3 +201,24 @@ async function subscriptionKey(): Promise<Uint8Array> {
     await c.end();
   }
 }
+
+test.serial('the local API reports health, readiness, status and metrics', async (t) => {
+  t.is((await fetch(`${engine.apiUrl}/healthz`)).status, 200);
+  const ready = await fetch(`${engine.apiUrl}/readyz`);
+  t.is(ready.status, 200, JSON.stringify(await ready.clone().json()));
+  const status = (await (await fetch(`${engine.apiUrl}/v1/status`)).json()) as {
+    sources: { id: string; state: string }[];
+    subscriptions: { id: string; cursorSeq: string; deliveries: number }[];
+  };
+  t.deepEqual(
+    status.sources.map((s) => [s.id, s.state]),
+    [['civil-affairs', 'STREAMING']],
+  );
+  t.like(status.subscriptions[0], { id: 'audit-relief', cursorSeq: '5', deliveries: 2 });
+  const metrics = await (await fetch(`${engine.apiUrl}/metrics`)).text();
+  t.regex(metrics, /^sluice_rows_delivered_total\{subscription="audit-relief"\} 5$/m);
+  t.regex(metrics, /^sluice_bus_backlog_events\{resource="relief-recipients"\} 0$/m);
+  t.regex(metrics, /^sluice_masked_values_total\{strategy="partial"\} \d+$/m);
+  t.regex(metrics, /^sluice_quality_failures_total\{resource="relief-recipients",check="mask-fallback-hash"\} 1$/m);
+  t.regex(metrics, /^sluice_subscription_lag_seconds\{subscription="audit-relief"\} 0$/m);
+});

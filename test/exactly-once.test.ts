@@ -161,8 +161,8 @@ for (const point of ['intent-committed', 'files-written', 'delivery-committed'] 
 }
 
 test.serial('kill -9 at random moments while changes stream in: exactly once', async (t) => {
-  t.timeout(180_000);
   const trials = Number(process.env.SLUICE_KILL_TRIALS ?? 3);
+  t.timeout(90_000 + trials * 15_000);
   let stop = false;
   const writer = (async () => {
     while (!stop) {

@@ -42,6 +42,10 @@ export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-commit
 export interface CycleResult {
   files: { stem: string; rows: number; firstSeq: bigint; lastSeq: bigint; manifestFile: string }[];
   rows: number;
+  /** Non-null values written per masking strategy. */
+  masked: Record<string, number>;
+  /** Quality failures by check (mask-fallback-hash, unrepresentable). */
+  quality: Record<string, number>;
   /** Rows re-created from an intent left open by a crash. */
   recovered: boolean;
 }
@@ -61,7 +65,7 @@ export async function runBatchCycle(
   deps: CycleDeps,
   signal?: AbortSignal,
 ): Promise<CycleResult> {
-  const result: CycleResult = { files: [], rows: 0, recovered: false };
+  const result: CycleResult = { files: [], rows: 0, masked: {}, quality: {}, recovered: false };
   const open = await deps.state.openIntent(sub.id);
   if (open) {
     deps.logger.info('finishing a delivery left open by a previous run', {
@@ -73,8 +77,8 @@ export async function runBatchCycle(
     await executeIntent(sub, open, deps, result, signal);
     result.recovered = true;
   }
-  const key = await deps.state.subscriptionKey(sub.id);
-  const masks = compileFieldMasks(sub.fields, key);
+  // One label for every file of this tick, even when a backlog is split into several files.
+  const windowFrom = (await deps.state.cursor(sub.id)).lastTick;
   for (;;) {
     signal?.throwIfAborted();
     const cursor = await deps.state.cursor(sub.id);
@@ -85,13 +89,14 @@ export async function runBatchCycle(
       subscription: sub.id,
       resource: sub.resource,
       tick: tick.toISOString(),
-      windowFrom: cursor.lastTick,
+      windowFrom,
       fromSeq: cursor.seq,
       toSeq: head < limit ? head : limit,
+      fields: sub.fields,
     };
     await deps.state.beginIntent(intent);
     deps.checkpoint?.('intent-committed');
-    await executeIntent(sub, intent, deps, result, signal, masks);
+    await executeIntent(sub, intent, deps, result, signal);
   }
   return result;
 }
@@ -102,13 +107,12 @@ async function executeIntent(
   deps: CycleDeps,
   result: CycleResult,
   signal?: AbortSignal,
-  masks?: FieldMask[],
 ): Promise<void> {
-  masks ??= compileFieldMasks(sub.fields, await deps.state.subscriptionKey(sub.id));
+  const masks = compileFieldMasks(intent.fields, await deps.state.subscriptionKey(sub.id));
   const records: DeliveryRecord[] = [];
   for await (const run of schemaRuns(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
     const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
-    records.push(await writeFile(sub, intent, schema, run, masks, deps, signal));
+    records.push(await writeFile(sub, intent, schema, run, masks, deps, result, signal));
     result.files.push({
       stem: records.at(-1)!.stem,
       rows: run.length,
@@ -145,9 +149,13 @@ async function writeFile(
   events: ChangeEvent[],
   masks: FieldMask[],
   deps: CycleDeps,
+  result: CycleResult,
   signal?: AbortSignal,
 ): Promise<DeliveryRecord> {
   const batch = buildBatchRows(events, schema, masks);
+  const add = (into: Record<string, number>, k: string, n: number) => (into[k] = (into[k] ?? 0) + n);
+  for (const [k, n] of Object.entries(batch.masked)) add(result.masked, k, n);
+  if (batch.maskFallbacks.length) add(result.quality, 'mask-fallback-hash', batch.maskFallbacks.length);
   const firstSeq = BigInt(events[0]!.seq);
   const lastSeq = BigInt(events.at(-1)!.seq);
   const stem = batchStem(intent.tick, firstSeq, lastSeq);
@@ -217,6 +225,7 @@ async function writeFile(
     },
     signal,
   );
+  if (receipt.quality.length) add(result.quality, 'unrepresentable', receipt.quality.length);
   return {
     deliveryId,
     subscription: sub.id,

@@ -18,6 +18,8 @@ export interface BatchRows {
   commitTs: { min: string; max: string };
   /** Values a format-aware mask could not parse (they fell back to hash). */
   maskFallbacks: { column: string; row: number; reason: string }[];
+  /** Non-null values written per strategy (the fallback counts as hash). */
+  masked: Record<string, number>;
 }
 
 /**
@@ -36,6 +38,7 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
   const seqs: string[] = new Array<string>(events.length);
   const ops = { c: 0, u: 0, d: 0 };
   const maskFallbacks: BatchRows['maskFallbacks'] = [];
+  const masked: Record<string, number> = {};
   let min = '';
   let max = '';
   const sys = masks.length;
@@ -45,6 +48,10 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
       const raw = row[m.field] ?? null;
       const out = m.apply(raw);
       if (out.fallback) maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
+      if (out.value !== null) {
+        const strategy = out.fallback ?? m.strategy;
+        masked[strategy] = (masked[strategy] ?? 0) + 1;
+      }
       values[c]![r] = out.value;
     });
     values[sys]![r] = e.op;
@@ -55,5 +62,5 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
     if (min === '' || e.commitTs < min) min = e.commitTs;
     if (e.commitTs > max) max = e.commitTs;
   });
-  return { columns, values, seqs, rows: events.length, ops, commitTs: { min, max }, maskFallbacks };
+  return { columns, values, seqs, rows: events.length, ops, commitTs: { min, max }, maskFallbacks, masked };
 }

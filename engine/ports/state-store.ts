@@ -1,4 +1,5 @@
 import type { ColumnSpec } from '../../schemas/index.ts';
+import type { GrantedField } from '../rules/grant.ts';
 
 export interface ResourceSchema {
   resource: string;
@@ -15,6 +16,8 @@ export interface DeliveryIntent {
   windowFrom: string | null;
   fromSeq: bigint;
   toSeq: bigint;
+  /** The granted fields and masks the cycle started with: a re-creation after a crash uses these, not today's grant. */
+  fields: GrantedField[];
 }
 
 /** What a committed delivery records (one per delivered file set; the Merkle log builds on it later). */

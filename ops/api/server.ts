@@ -1,14 +1,17 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { EngineStatus } from '../runtime/status.ts';
 
 export interface ApiOptions {
   listen: string;
   status: () => Promise<EngineStatus>;
+  metrics: Registry;
 }
 
 /**
  * The engine's local HTTP API (loopback by default). `/healthz`: the process is up. `/readyz`: state DB reachable
  * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
+ * `/metrics`: Prometheus text format.
  */
 export async function startApi(
   opts: ApiOptions,
@@ -26,6 +29,9 @@ export async function startApi(
     return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
   });
   app.get('/v1/status', async () => opts.status());
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
+  );
   const idx = opts.listen.lastIndexOf(':');
   const host = opts.listen.slice(0, idx);
   const port = Number(opts.listen.slice(idx + 1));

@@ -2,7 +2,7 @@
  * loadConfig in-process: the exact issues of each broken fixture (test/validate/broken), and rules that the CLI test
  * does not reach — run mode, structural errors next to reference errors, paths of numeric-looking keys, secrets.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ const EXAMPLE = join(ROOT, 'examples/relief.yaml');
 const BROKEN = join(ROOT, 'test/validate/broken');
 const TMP = mkdtempSync(join(tmpdir(), 'sluice-config-test-'));
 const NO_ENV = {};
+test.after.always(() => rmSync(TMP, { recursive: true, force: true }));
 
 const errors = (issues: ConfigIssue[]) => issues.filter((i) => i.severity === 'error');
 const paths = (issues: ConfigIssue[]) => errors(issues).map((i) => formatPath(i.path));

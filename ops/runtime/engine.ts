@@ -19,6 +19,7 @@ import type { Config } from '../../schemas/index.ts';
 import { startApi } from '../api/server.ts';
 import { maskingMatrix } from '../config/masking-matrix.ts';
 import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
+import { EngineMetrics } from '../metrics/metrics.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
 
@@ -140,16 +141,24 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         ? { checkpoint: (p: CyclePoint) => (p === crash ? process.kill(process.pid, 'SIGKILL') : undefined) }
         : {}),
     };
+    const metrics = new EngineMetrics({
+      pool,
+      subscriptions: [...subs.values()].map((s) => ({ id: s.id, resource: s.resource })),
+      sources: () => sources.map((s) => s.status()),
+    });
     const runCycle = async (id: string, tick = new Date()) => {
       const sub = subs.get(id);
       if (!sub) throw new Error(`unknown subscription "${id}"`);
+      const t0 = performance.now();
       try {
         const result = await runBatchCycle(sub, tick, cycleDeps, abort.signal);
+        metrics.onCycle(id, sub.resource, result, (performance.now() - t0) / 1000);
         delete sub.lastError;
         if (result.files.length > 0) opts.onDelivery?.(id, result);
         return result;
       } catch (e) {
         sub.lastError = (e as Error).message;
+        metrics.onCycleFailure(id);
         throw e;
       }
     };
@@ -195,7 +204,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         ),
       };
     };
-    const api = await startApi({ listen: cfg.api?.listen ?? '127.0.0.1:7300', status });
+    const api = await startApi({ listen: cfg.api?.listen ?? '127.0.0.1:7300', status, metrics: metrics.registry });
     cleanups.push(() => api.close());
     const runtimeFile = join(dataDir, 'runtime.json');
     writeFileSync(runtimeFile, JSON.stringify({ apiUrl: api.url, pid: process.pid, startedAt }, null, 2) + '\n');

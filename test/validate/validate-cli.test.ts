@@ -3,7 +3,7 @@
  * of the config contract is refused with its JSON path, its line and a reason, all problems at once, exit 1.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -259,7 +259,7 @@ test('a YAML syntax error exits 1 with its line, and no stack trace', async (t) 
   const broken = text.replace('bus: { kind: postgres }', 'bus: { kind: postgres');
   t.not(broken, text);
   writeFileSync(file, broken);
-  const run = await validate(file);
+  const run = await validate(file).finally(() => rmSync(dir, { recursive: true, force: true }));
   t.is(run.code, 1, run.stdout + run.stderr);
   t.is(run.stderr, '');
   const [issue, ...more] = issueLines(run.stdout);

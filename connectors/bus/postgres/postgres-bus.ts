@@ -50,7 +50,7 @@ export class PostgresBus implements Bus {
       }
       await c.query(
         `insert into sluice_bus_events (resource, seq, source, position, event)
-         select r, s, $3, p, e from unnest($1::text[], $2::bigint[], $4::text[], $5::jsonb[]) as t(r, s, p, e)`,
+         select r, s, $3, p, e from unnest($1::text[], $2::bigint[], $4::text[], $5::json[]) as t(r, s, p, e)`,
         [cols.resource, cols.seq, source, cols.position, cols.event],
       );
       await c.query(

@@ -1,125 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import test from 'ava';
-import type { ColumnSpec, ColumnType } from '../../../schemas/column-type.ts';
-import { encodeParquet, readParquetFile, type ParquetInput } from './index.ts';
+import type { ColumnType } from '../../../schemas/column-type.ts';
+import { encodeParquet, readParquetFile } from './index.ts';
+import { ALL_ROWS, ALL_TYPES, bigInput, Duck, input } from './test-fixtures.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sluice-parquet-'));
-let db: DuckDBInstance;
-let conn: DuckDBConnection;
-let fileNo = 0;
+let duck: Duck;
+const save = (bytes: Uint8Array): string => duck.save(bytes);
+const query = (sql: string) => duck.query(sql);
 
 test.before(async () => {
-  db = await DuckDBInstance.create(':memory:');
-  conn = await db.connect();
-  await conn.run("SET TimeZone = 'UTC'").catch(() => undefined);
+  duck = await Duck.open();
 });
 
-test.after.always(() => {
-  conn?.closeSync();
-  db?.closeSync();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function save(bytes: Uint8Array): string {
-  const path = join(dir, `f${fileNo++}.parquet`);
-  writeFileSync(path, bytes);
-  return path;
-}
-
-type Row = Record<string, unknown>;
-
-async function query(sql: string): Promise<Row[]> {
-  const r = await conn.runAndReadAll(sql);
-  return r.getRowObjectsJson() as Row[];
-}
-
-/** A one-column-per-entry input from row-major literals. */
-function input(
-  cols: [string, ColumnType][],
-  rows: (string | null)[][],
-  extra: Partial<ParquetInput> = {},
-): ParquetInput {
-  const columns: ColumnSpec[] = cols.map(([name, type]) => ({ name, type }));
-  return {
-    columns,
-    rows: rows.length,
-    values: columns.map((_, c) => rows.map((r) => r[c] ?? null)),
-    metadata: {},
-    ...extra,
-  };
-}
-
-const ALL_TYPES: [string, ColumnType][] = [
-  ['i2', { kind: 'int16' }],
-  ['i4', { kind: 'int32' }],
-  ['i8', { kind: 'int64' }],
-  ['num', { kind: 'decimal', precision: 20, scale: 4 }],
-  ['f8', { kind: 'float64' }],
-  ['f4', { kind: 'float32' }],
-  ['b', { kind: 'bool' }],
-  ['s', { kind: 'utf8' }],
-  ['j', { kind: 'utf8', json: true }],
-  ['bin', { kind: 'binary' }],
-  ['d', { kind: 'date' }],
-  ['t', { kind: 'time' }],
-  ['ts', { kind: 'timestamp', tz: null }],
-  ['tstz', { kind: 'timestamp', tz: 'UTC' }],
-];
-
-const ALL_ROWS: (string | null)[][] = [
-  [
-    '-32768',
-    '2147483647',
-    '9007199254740993',
-    '1234567890123456.7891',
-    '3.141592653589793',
-    '1.5',
-    't',
-    '张三',
-    '{"a":1}',
-    '\\x0a0bff',
-    '2024-02-29',
-    '23:59:59.999999',
-    '2024-01-02 03:04:05.123456',
-    '2024-01-02 03:04:05.123456+08',
-  ],
-  [
-    '32767',
-    '-2147483648',
-    '-9223372036854775808',
-    '-1234567890123456.7891',
-    'NaN',
-    '-Infinity',
-    'f',
-    'Ünïcödé 😀 欧阳娜娜',
-    '[]',
-    '\\x',
-    '1970-01-01',
-    '00:00:00',
-    '1999-12-31T23:59:59',
-    '2000-01-01 00:00:00.000001+05:30',
-  ],
-  [null, null, null, null, null, null, null, null, null, null, null, null, null, null],
-  [
-    '0',
-    '0',
-    '9223372036854775807',
-    '0.0001',
-    '-0',
-    'Infinity',
-    'true',
-    '',
-    'null',
-    '\\xDEADbeef',
-    '0001-01-01',
-    '24:00:00',
-    '1900-03-01 00:00:00.5',
-    '1969-12-31 23:59:59.999999Z',
-  ],
-];
+test.after.always(() => duck?.close());
 
 test('DuckDB reads every column type as the expected SQL type', async (t) => {
   const { bytes, quality } = encodeParquet(input(ALL_TYPES, ALL_ROWS));
@@ -271,25 +163,6 @@ test('an unsupported ColumnType is a clear error, not a quality issue', (t) => {
   );
 });
 
-function bigInput(rows: number, extra: Partial<ParquetInput> = {}): ParquetInput {
-  const id: string[] = new Array(rows);
-  const name: string[] = new Array(rows);
-  for (let r = 0; r < rows; r++) {
-    id[r] = String(r);
-    name[r] = r % 3 === 0 ? `名字${r}` : `name${r}`;
-  }
-  return {
-    columns: [
-      { name: 'id', type: { kind: 'int64' } },
-      { name: 'name', type: { kind: 'utf8' } },
-    ],
-    rows,
-    values: [id, name],
-    metadata: { 'sluice.table': 'public.people' },
-    ...extra,
-  };
-}
-
 test('row groups of at most rowGroupRows rows, ZSTD by default', async (t) => {
   const path = save(encodeParquet(bigInput(150_000, { rowGroupRows: 65536 })).bytes);
   const groups = await query(
@@ -391,69 +264,4 @@ test('long and multi-byte strings round-trip (JS and native UTF-8 paths)', async
     rows.map((r) => r['s']),
     strings.map((s) => s.replace('\ud800', '\ufffd')),
   );
-});
-
-test('readParquetFile returns schema, row count, metadata and exact head rows', (t) => {
-  const metadata = { 'sluice.table': 'public.all_types', 'sluice.batch': '7' };
-  const { bytes } = encodeParquet(input(ALL_TYPES, ALL_ROWS, { metadata }));
-  const info = readParquetFile(bytes);
-  t.deepEqual(info.schema, [
-    { name: 'i2', type: 'int16' },
-    { name: 'i4', type: 'int32' },
-    { name: 'i8', type: 'int64' },
-    { name: 'num', type: 'decimal(20,4)' },
-    { name: 'f8', type: 'float64' },
-    { name: 'f4', type: 'float32' },
-    { name: 'b', type: 'bool' },
-    { name: 's', type: 'utf8' },
-    { name: 'j', type: 'utf8' },
-    { name: 'bin', type: 'binary' },
-    { name: 'd', type: 'date' },
-    { name: 't', type: 'time' },
-    { name: 'ts', type: 'timestamp' },
-    { name: 'tstz', type: 'timestamptz' },
-  ]);
-  t.is(info.rows, 4);
-  t.deepEqual(info.metadata, metadata);
-  const head = info.head(2);
-  t.is(head.length, 2);
-  t.deepEqual(head[0], {
-    i2: -32768,
-    i4: 2147483647,
-    i8: '9007199254740993',
-    num: '1234567890123456.7891',
-    f8: 3.141592653589793,
-    f4: 1.5,
-    b: true,
-    s: '张三',
-    j: '{"a":1}',
-    bin: '0a0bff',
-    d: '2024-02-29',
-    t: '23:59:59.999999',
-    ts: '2024-01-02T03:04:05.123456',
-    tstz: '2024-01-01T19:04:05.123456Z',
-  });
-  t.is(head[1]?.['i8'], '-9223372036854775808');
-  t.is(head[1]?.['num'], '-1234567890123456.7891');
-  t.true(Number.isNaN(head[1]?.['f8']));
-  t.is(head[1]?.['tstz'], '1999-12-31T18:30:00.000001Z');
-  const all = info.head(100);
-  t.is(all.length, 4);
-  t.true(Object.values(all[2] ?? {}).every((v) => v === null));
-  t.is(all[3]?.['tstz'], '1969-12-31T23:59:59.999999Z');
-  t.is(all[3]?.['t'], '24:00:00.000000');
-  t.is(all[3]?.['d'], '0001-01-01');
-});
-
-test('readParquetFile reads a file DuckDB wrote', async (t) => {
-  const path = join(dir, 'duck.parquet');
-  await conn.run(
-    `COPY (SELECT 42::BIGINT AS id, 'x' AS s, 12.5::DECIMAL(10,2) AS amt, ` +
-      `'2024-05-06 07:08:09.123456+00'::TIMESTAMPTZ AS ts) TO '${path}' (FORMAT parquet, KV_METADATA {k: 'v'})`,
-  );
-  const { readFileSync } = await import('node:fs');
-  const info = readParquetFile(readFileSync(path));
-  t.is(info.rows, 1);
-  t.is(info.metadata['k'], 'v');
-  t.deepEqual(info.head(1)[0], { id: '42', s: 'x', amt: '12.50', ts: '2024-05-06T07:08:09.123456Z' });
 });

@@ -21,6 +21,8 @@ import type { ColumnType } from '../../../schemas/column-type.ts';
 import type { ParquetInput, ParquetOutput } from './types.ts';
 import { reserveWasmHeap } from './wasm-heap.ts';
 
+export type { ParquetInput, ParquetOutput, QualityIssue } from './types.ts';
+
 export const DEFAULT_ROW_GROUP_ROWS = 65536;
 /** WASM heap a write needs per byte of Arrow IPC input (measured peak ≈ 2.5×). */
 const HEAP_PER_IPC_BYTE = 3;

@@ -25,5 +25,6 @@ export interface QualityIssue {
 
 export interface ParquetOutput {
   bytes: Uint8Array;
+  /** One entry per nulled value, ordered by row group, then column, then row. */
   quality: QualityIssue[];
 }

@@ -42,9 +42,9 @@ export function eventPosition(commitLsn: string, index: number): string {
 
 /** µs since the Unix epoch → RFC 3339 UTC with µs. */
 export function isoMicros(us: bigint): string {
-  const ms = us / 1000n;
-  const frac = (((us % 1_000_000n) + 1_000_000n) % 1_000_000n).toString().padStart(6, '0');
-  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
+  const frac = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n; // floor semantics, also before 1970
+  const seconds = (us - frac) / 1_000_000n;
+  return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, `.${frac.toString().padStart(6, '0')}Z`);
 }
 
 /**

@@ -20,7 +20,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         seq bigint not null,
         source text not null,
         position text not null,
-        event jsonb not null,
+        event json not null,
         appended_at timestamptz not null default now(),
         primary key (resource, seq)
       );
@@ -48,6 +48,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         window_from text,
         from_seq bigint not null,
         to_seq bigint not null,
+        fields json not null,
         created_at timestamptz not null default now()
       );
       create table sluice_deliveries (

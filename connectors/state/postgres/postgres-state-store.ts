@@ -13,6 +13,8 @@ import { withTransaction } from './transaction.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
 
+const UNIQUE_VIOLATION = '23505';
+
 /** State in Postgres (the embedded cluster by default). Tables come from ./migrations.ts. */
 export class PostgresStateStore implements StateStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -78,7 +80,8 @@ export class PostgresStateStore implements StateStore {
       window_from: string | null;
       from_seq: string;
       to_seq: string;
-    }>('select resource, tick, window_from, from_seq, to_seq from sluice_intents where subscription = $1', [
+      fields: DeliveryIntent['fields'];
+    }>('select resource, tick, window_from, from_seq, to_seq, fields from sluice_intents where subscription = $1', [
       subscription,
     ]);
     const r = rows[0];
@@ -90,14 +93,34 @@ export class PostgresStateStore implements StateStore {
       windowFrom: r.window_from,
       fromSeq: BigInt(r.from_seq),
       toSeq: BigInt(r.to_seq),
+      fields: r.fields,
     };
   }
 
   async beginIntent(i: DeliveryIntent): Promise<void> {
-    await this.pool.query(
-      'insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq) values ($1, $2, $3, $4, $5, $6)',
-      [i.subscription, i.resource, i.tick, i.windowFrom, i.fromSeq.toString(), i.toSeq.toString()],
-    );
+    try {
+      await this.pool.query(
+        `insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq, fields)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          i.subscription,
+          i.resource,
+          i.tick,
+          i.windowFrom,
+          i.fromSeq.toString(),
+          i.toSeq.toString(),
+          JSON.stringify(i.fields),
+        ],
+      );
+    } catch (e) {
+      if ((e as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new SluiceError('STATE_CORRUPT', `subscription "${i.subscription}" already has an open delivery intent`, {
+          cause: e,
+          details: { subscription: i.subscription },
+        });
+      }
+      throw e;
+    }
   }
 
   async completeIntent(i: DeliveryIntent, records: DeliveryRecord[]): Promise<void> {

@@ -1,0 +1,265 @@
+import type { ExecutionContext, TestFn } from 'ava';
+import type { ChangeEvent, SourceEvent } from '../../schemas/index.ts';
+import type { Bus } from '../ports/index.ts';
+
+/** A fresh, empty bus and how to dispose of it. */
+export interface BusFixture {
+  bus: Bus;
+  cleanup(): Promise<void>;
+}
+
+/** Fixed-width source position `<LSN 8/8 hex>:<index 10 digits>`, e.g. `00000000/0000A000:0000000003`. */
+export function testPosition(lsn: bigint, index: number): string {
+  const hex = (v: bigint) => v.toString(16).toUpperCase().padStart(8, '0');
+  return `${hex(lsn >> 32n)}/${hex(lsn & 0xffffffffn)}:${String(index).padStart(10, '0')}`;
+}
+
+function event(resource: string, position: string, over: Partial<SourceEvent> = {}): SourceEvent {
+  return {
+    resource,
+    op: 'c',
+    key: { id: position },
+    after: { id: position, note: `row at ${position}` },
+    position,
+    commitTs: '2025-12-03T16:00:00.123456Z',
+    txId: '731',
+    schemaVersion: 1,
+    ...over,
+  };
+}
+
+async function pages(bus: Bus, resource: string, from: bigint, to: bigint, pageSize?: number) {
+  const out: ChangeEvent[][] = [];
+  for await (const page of bus.read(resource, from, to, pageSize === undefined ? {} : { pageSize })) out.push(page);
+  return out;
+}
+
+async function readAll(bus: Bus, resource: string, from = 0n, to = 1_000_000n): Promise<ChangeEvent[]> {
+  return (await pages(bus, resource, from, to)).flat();
+}
+
+/**
+ * Registers the Bus conformance tests (DESIGN.md, Conventions: every adapter and the double pass one suite).
+ * `factory` must return a fresh, empty bus for every test.
+ */
+export function busConformance(test: TestFn, name: string, factory: () => Promise<BusFixture>): void {
+  const it = (title: string, fn: (t: ExecutionContext, bus: Bus) => Promise<void>) =>
+    test(`${name} › bus › ${title}`, async (t) => {
+      const f = await factory();
+      try {
+        await fn(t, f.bus);
+      } finally {
+        await f.cleanup();
+      }
+    });
+
+  // Positions that cross digit and LSN-word boundaries: they order as strings only because they are fixed-width.
+  const P = [
+    testPosition(0xa000n, 9),
+    testPosition(0xa000n, 10),
+    testPosition(0xffffn, 0),
+    testPosition(0x1_0000_0000n, 0),
+    testPosition(0x1_0000_0000n, 1),
+    testPosition(0x1_0000_0010n, 0),
+    testPosition(0x2_0000_0000n, 123),
+  ];
+  const p = (i: number) => P[i]!;
+
+  it('append assigns seq 1..n per resource, independently', async (t, bus) => {
+    const r = await bus.append('src-a', [
+      event('people', p(0)),
+      event('orders', p(1)),
+      event('people', p(2)),
+      event('people', p(3)),
+      event('orders', p(4)),
+    ]);
+    t.is(r.appended, 5);
+    t.deepEqual(r.heads, { people: 3n, orders: 2n });
+    t.is(await bus.head('people'), 3n);
+    t.is(await bus.head('orders'), 2n);
+    const people = await readAll(bus, 'people');
+    t.deepEqual(
+      people.map((e) => [e.seq, e.position, e.resource]),
+      [
+        ['1', p(0), 'people'],
+        ['2', p(2), 'people'],
+        ['3', p(3), 'people'],
+      ],
+    );
+    const orders = await readAll(bus, 'orders');
+    t.deepEqual(
+      orders.map((e) => [e.seq, e.position]),
+      [
+        ['1', p(1)],
+        ['2', p(4)],
+      ],
+    );
+    // A second source appending to the same resource continues its seq.
+    const r2 = await bus.append('src-b', [event('people', p(0))]);
+    t.deepEqual(r2, { appended: 1, heads: { people: 4n } });
+    t.deepEqual(
+      (await readAll(bus, 'people')).map((e) => e.seq),
+      ['1', '2', '3', '4'],
+    );
+    t.is(await bus.head('orders'), 2n);
+  });
+
+  it('replaying the same batch stores nothing twice', async (t, bus) => {
+    const batch = [event('people', p(0)), event('people', p(1)), event('orders', p(2))];
+    t.is((await bus.append('src', batch)).appended, 3);
+    const again = await bus.append('src', batch);
+    t.is(again.appended, 0);
+    for (const [resource, seq] of Object.entries(again.heads)) t.is(seq, await bus.head(resource));
+    t.is(await bus.head('people'), 2n);
+    t.is(await bus.head('orders'), 1n);
+    t.deepEqual(
+      (await readAll(bus, 'people')).map((e) => e.position),
+      [p(0), p(1)],
+    );
+  });
+
+  it('an overlapping batch stores only the events after the stored position', async (t, bus) => {
+    t.is(testPosition(0xa000n, 3), '00000000/0000A000:0000000003');
+    t.deepEqual([...P].sort(), P);
+    await bus.append('src', [event('people', p(0)), event('people', p(1)), event('people', p(2))]);
+    const r = await bus.append('src', [
+      event('people', p(1)),
+      event('people', p(2)),
+      event('people', p(3)),
+      event('people', p(4)),
+    ]);
+    t.deepEqual(r, { appended: 2, heads: { people: 5n } });
+    const all = await readAll(bus, 'people');
+    t.deepEqual(
+      all.map((e) => [e.seq, e.position]),
+      [0, 1, 2, 3, 4].map((i) => [String(i + 1), p(i)]),
+    );
+    // An entirely older batch is a replay too.
+    t.is((await bus.append('src', [event('people', p(0))])).appended, 0);
+    t.is(await bus.head('people'), 5n);
+  });
+
+  it('idempotency is per source', async (t, bus) => {
+    await bus.append('src-a', [event('people', p(5))]);
+    // src-b's positions are its own: a lower position than src-a's is still new for src-b.
+    t.is((await bus.append('src-b', [event('people', p(0))])).appended, 1);
+    t.is(await bus.sourcePosition('src-a'), p(5));
+    t.is(await bus.sourcePosition('src-b'), p(0));
+    t.is(await bus.head('people'), 2n);
+  });
+
+  it('concurrent appends of one batch store it once', async (t, bus) => {
+    const batch = [0, 1, 2, 3].map((i) => event('people', p(i)));
+    const results = await Promise.all([bus.append('src', batch), bus.append('src', batch), bus.append('src', batch)]);
+    t.is(
+      results.reduce((n, r) => n + r.appended, 0),
+      4,
+    );
+    t.is(await bus.head('people'), 4n);
+    t.deepEqual(
+      (await readAll(bus, 'people')).map((e) => e.position),
+      [p(0), p(1), p(2), p(3)],
+    );
+  });
+
+  it('sourcePosition is null until something is stored, then the last stored position', async (t, bus) => {
+    t.is(await bus.sourcePosition('src'), null);
+    t.deepEqual(await bus.append('src', []), { appended: 0, heads: {} });
+    t.is(await bus.sourcePosition('src'), null);
+    await bus.append('src', [event('people', p(0)), event('orders', p(1))]);
+    t.is(await bus.sourcePosition('src'), p(1));
+    await bus.append('src', [event('people', p(0))]);
+    t.is(await bus.sourcePosition('src'), p(1));
+    await bus.append('src', [event('people', p(1)), event('people', p(2))]);
+    t.is(await bus.sourcePosition('src'), p(2));
+    t.is(await bus.sourcePosition('other'), null);
+  });
+
+  it('head is 0n for an unknown resource', async (t, bus) => {
+    t.is(await bus.head('nothing-here'), 0n);
+    await bus.append('src', [event('people', p(0))]);
+    t.is(await bus.head('nothing-here'), 0n);
+  });
+
+  it('read: exclusive lower bound, inclusive upper bound, empty ranges', async (t, bus) => {
+    await bus.append(
+      'src',
+      Array.from({ length: 10 }, (_, i) => event('people', testPosition(0x100n, i))),
+    );
+    const seqs = async (from: bigint, to: bigint) => (await readAll(bus, 'people', from, to)).map((e) => Number(e.seq));
+    t.deepEqual(await seqs(0n, 10n), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    t.deepEqual(await seqs(3n, 7n), [4, 5, 6, 7]);
+    t.deepEqual(await seqs(6n, 7n), [7]);
+    t.deepEqual(await seqs(8n, 100n), [9, 10]);
+    t.deepEqual(await seqs(5n, 5n), []);
+    t.deepEqual(await seqs(7n, 3n), []);
+    t.deepEqual(await seqs(10n, 20n), []);
+    t.deepEqual(await pages(bus, 'people', 5n, 5n), []);
+    t.deepEqual(await pages(bus, 'unknown', 0n, 10n), []);
+  });
+
+  it('read: pages of at most pageSize, in seq order, never an empty page', async (t, bus) => {
+    await bus.append(
+      'src',
+      Array.from({ length: 10 }, (_, i) => event('people', testPosition(0x100n, i))),
+    );
+    const shape = async (from: bigint, to: bigint, size: number) =>
+      (await pages(bus, 'people', from, to, size)).map((pg) => pg.map((e) => Number(e.seq)));
+    t.deepEqual(await shape(0n, 10n, 3), [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]);
+    t.deepEqual(await shape(0n, 10n, 5), [
+      [1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10],
+    ]);
+    t.deepEqual(await shape(2n, 8n, 4), [
+      [3, 4, 5, 6],
+      [7, 8],
+    ]);
+    t.deepEqual(await shape(0n, 4n, 1), [[1], [2], [3], [4]]);
+    t.deepEqual(await shape(0n, 10n, 100), [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+  });
+
+  it('values stay exact strings; null is distinct from an absent column', async (t, bus) => {
+    const after = {
+      id: '9223372036854775807',
+      neg: '-9223372036854775808',
+      amount: '1234567890123456.7891',
+      zeros: '0.000000000000000000010',
+      padded: '007  ',
+      name: '欧阳娜娜',
+      astral: '𠮷😀',
+      quoted: 'a "quoted" \\ back\nslash\ttab',
+      ts: '2025-12-03T16:00:00.123456Z',
+      empty: '',
+      gone: null,
+    };
+    const sent: SourceEvent[] = [
+      event('people', p(0), { key: { id: after.id }, after }),
+      event('people', p(1), {
+        op: 'u',
+        key: { id: after.id },
+        before: { id: after.id, amount: '1.10' },
+        after: { id: after.id, amount: '1.1' },
+        unchanged: ['doc'],
+        txId: '4294967296',
+        schemaVersion: 3,
+      }),
+      event('people', p(2), { op: 'd', key: { id: after.id }, before: null, after: null }),
+    ];
+    await bus.append('src', structuredClone(sent));
+    const got = await readAll(bus, 'people');
+    t.deepEqual(
+      got,
+      sent.map((e, i) => ({ ...e, seq: String(i + 1) })),
+    );
+    const row = got[0]!.after!;
+    for (const [k, v] of Object.entries(after)) t.is(row[k], v, k);
+    t.true(Object.hasOwn(row, 'gone'));
+    t.is(row['gone'], null);
+    t.false(Object.hasOwn(row, 'absent'));
+    t.false(Object.hasOwn(got[1]!.after!, 'doc'));
+    t.deepEqual(got[1]!.unchanged, ['doc']);
+    t.is(got[2]!.before, null);
+    t.false(Object.hasOwn(got[0]!, 'before'));
+    t.false(Object.hasOwn(got[0]!, 'unchanged'));
+  });
+}

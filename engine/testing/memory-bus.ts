@@ -1,0 +1,73 @@
+import type { ChangeEvent, SourceEvent } from '../../schemas/index.ts';
+import type { AppendResult, Bus } from '../ports/index.ts';
+
+type Stored = Omit<ChangeEvent, 'resource'>;
+
+/**
+ * In-memory {@link Bus} with the Postgres adapter's semantics: per-source idempotency by position (events whose
+ * position is not after the source's stored position are skipped), a per-resource seq assigned at append, and
+ * events stored as JSON (so `undefined` properties vanish exactly as they do in a jsonb column). Each call is
+ * atomic: nothing is awaited between reading and updating the state.
+ */
+export class MemoryBus implements Bus {
+  private readonly positions = new Map<string, string>();
+  private readonly heads = new Map<string, bigint>();
+  private readonly log = new Map<string, Stored[]>();
+
+  async append(source: string, events: SourceEvent[], signal?: AbortSignal): Promise<AppendResult> {
+    signal?.throwIfAborted();
+    const stored = this.positions.get(source) ?? '';
+    if (!this.positions.has(source)) this.positions.set(source, '');
+    const fresh = events.filter((e) => e.position > stored);
+    const heads: Record<string, bigint> = {};
+    if (fresh.length === 0) return { appended: 0, heads };
+    // Serialize first, so that a value JSON cannot hold fails the whole append before anything is stored.
+    const rows = fresh.map((e) => {
+      const { resource, ...rest } = e;
+      return { resource, event: JSON.parse(JSON.stringify(rest)) as Omit<SourceEvent, 'resource'> };
+    });
+    for (const { resource } of rows) heads[resource] = this.heads.get(resource) ?? 0n;
+    for (const { resource, event } of rows) {
+      const seq = heads[resource]! + 1n;
+      heads[resource] = seq;
+      let list = this.log.get(resource);
+      if (!list) this.log.set(resource, (list = []));
+      list.push({ ...event, seq: seq.toString() });
+    }
+    for (const [resource, seq] of Object.entries(heads)) this.heads.set(resource, seq);
+    this.positions.set(source, fresh[fresh.length - 1]!.position);
+    return { appended: fresh.length, heads };
+  }
+
+  async sourcePosition(source: string): Promise<string | null> {
+    return this.positions.get(source) || null;
+  }
+
+  async head(resource: string): Promise<bigint> {
+    return this.heads.get(resource) ?? 0n;
+  }
+
+  async *read(
+    resource: string,
+    fromExclusive: bigint,
+    toInclusive: bigint,
+    opts: { pageSize?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<ChangeEvent[]> {
+    const pageSize = opts.pageSize ?? 10_000;
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer`);
+    const list = this.log.get(resource) ?? [];
+    let after = fromExclusive;
+    while (after < toInclusive) {
+      opts.signal?.throwIfAborted();
+      // seq n lives at index n - 1: the log of a resource is dense from 1.
+      const start = after < 0n ? 0 : Number(after);
+      const end = toInclusive < BigInt(list.length) ? Number(toInclusive) : list.length;
+      const page = list.slice(start, Math.min(end, start + pageSize));
+      if (page.length === 0) return;
+      yield page.map((e) => ({ ...structuredClone(e), resource }));
+      after = BigInt(page[page.length - 1]!.seq);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

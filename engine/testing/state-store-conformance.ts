@@ -1,0 +1,252 @@
+import type { ExecutionContext, TestFn } from 'ava';
+import { isSluiceError } from '../errors.ts';
+import type { DeliveryIntent, DeliveryRecord, ResourceSchema, StateStore } from '../ports/index.ts';
+
+/** A fresh, empty state store and how to dispose of it. */
+export interface StateStoreFixture {
+  state: StateStore;
+  cleanup(): Promise<void>;
+}
+
+const SHAPE: Omit<ResourceSchema, 'version'> = {
+  resource: 'people',
+  columns: [
+    { name: 'id', type: { kind: 'int64' }, sourceType: 'bigint' },
+    { name: 'name', type: { kind: 'utf8' }, sourceType: 'text' },
+    { name: 'amount', type: { kind: 'decimal', precision: 20, scale: 4 }, sourceType: 'numeric(20,4)' },
+    { name: 'seen_at', type: { kind: 'timestamp', tz: 'UTC' }, sourceType: 'timestamp with time zone' },
+  ],
+  key: ['id'],
+};
+
+function intent(subscription: string, fromSeq: bigint, toSeq: bigint, tick = '2026-12-03T16:00:00.000Z') {
+  return {
+    subscription,
+    resource: 'people',
+    tick,
+    windowFrom: fromSeq === 0n ? null : '2026-12-03T15:00:00.000Z',
+    fromSeq,
+    toSeq,
+    fields: [
+      { name: 'id', level: 'general', strategy: 'clear' },
+      { name: 'name', level: 'important', tag: 'person_name', strategy: 'partial' },
+    ],
+  } satisfies DeliveryIntent;
+}
+
+function record(subscription: string, firstSeq: bigint, lastSeq: bigint): DeliveryRecord {
+  const stem = `20261203T160000Z_${firstSeq}-${lastSeq}`;
+  return {
+    deliveryId: `${subscription}:${firstSeq}-${lastSeq}`,
+    subscription,
+    stem,
+    firstSeq,
+    lastSeq,
+    rows: Number(lastSeq - firstSeq + 1n),
+    manifestSha256: `${firstSeq}`.padStart(64, 'a'),
+    parts: [{ file: `${stem}.parquet`, sha256: `${lastSeq}`.padStart(64, 'b'), bytes: 4096 }],
+  };
+}
+
+/**
+ * Registers the StateStore conformance tests (DESIGN.md, Conventions). `factory` must return a fresh, empty store
+ * for every test.
+ */
+export function stateStoreConformance(test: TestFn, name: string, factory: () => Promise<StateStoreFixture>): void {
+  const it = (title: string, fn: (t: ExecutionContext, state: StateStore) => Promise<void>) =>
+    test(`${name} › state › ${title}`, async (t) => {
+      const f = await factory();
+      try {
+        await fn(t, f.state);
+      } finally {
+        await f.cleanup();
+      }
+    });
+
+  it('registerSchema bumps the version only when the shape changed', async (t, state) => {
+    t.is(await state.registerSchema(SHAPE), 1);
+    t.is(await state.registerSchema(structuredClone(SHAPE)), 1);
+    // Property order inside a column is not part of the shape.
+    const reordered = {
+      key: ['id'],
+      columns: SHAPE.columns.map((c) => ({ sourceType: c.sourceType, type: c.type, name: c.name })),
+      resource: 'people',
+    };
+    t.is(await state.registerSchema(reordered), 1);
+    const added = {
+      ...SHAPE,
+      columns: [...SHAPE.columns, { name: 'email', type: { kind: 'utf8' as const }, sourceType: 'text' }],
+    };
+    t.is(await state.registerSchema(added), 2);
+    t.is(await state.registerSchema(added), 2);
+    // Column order, a type and the key are all part of the shape.
+    t.is(await state.registerSchema({ ...added, columns: [...added.columns].reverse() }), 3);
+    t.is(await state.registerSchema({ ...added, key: ['id', 'name'] }), 4);
+    // Going back to an earlier shape is a change too: versions never go back.
+    t.is(await state.registerSchema(SHAPE), 5);
+    // Resources are versioned independently.
+    t.is(await state.registerSchema({ ...SHAPE, resource: 'orders' }), 1);
+  });
+
+  it('schema returns each recorded version; an unknown one is refused', async (t, state) => {
+    await state.registerSchema(SHAPE);
+    const changed = { ...SHAPE, columns: SHAPE.columns.slice(0, 2) };
+    await state.registerSchema(changed);
+    t.deepEqual(await state.schema('people', 1), { ...SHAPE, version: 1 });
+    t.deepEqual(await state.schema('people', 2), { ...changed, version: 2 });
+    for (const [resource, version] of [
+      ['people', 3],
+      ['people', 0],
+      ['orders', 1],
+    ] as const) {
+      const e = await t.throwsAsync(state.schema(resource, version));
+      t.true(isSluiceError(e, 'STATE_CORRUPT'), `${resource} v${version}`);
+    }
+  });
+
+  it('subscriptionKey is 32 random bytes, stable, different per subscription', async (t, state) => {
+    const [a1, a2] = await Promise.all([state.subscriptionKey('sub-a'), state.subscriptionKey('sub-a')]);
+    const a3 = await state.subscriptionKey('sub-a');
+    const b = await state.subscriptionKey('sub-b');
+    t.true(a1 instanceof Uint8Array);
+    t.is(a1.byteLength, 32);
+    t.is(b.byteLength, 32);
+    t.deepEqual(a2, a1);
+    t.deepEqual(a3, a1);
+    t.notDeepEqual(b, a1);
+    t.true(a1.some((x) => x !== 0));
+    // The caller cannot corrupt the stored key through the returned array.
+    const before = Buffer.from(a1).toString('hex');
+    a1.fill(0);
+    t.is(Buffer.from(await state.subscriptionKey('sub-a')).toString('hex'), before);
+  });
+
+  it('cursor defaults to {seq: 0n, lastTick: null}; no open intent at first', async (t, state) => {
+    t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
+    t.is(await state.openIntent('sub-a'), null);
+    t.deepEqual(await state.deliveries('sub-a'), []);
+  });
+
+  it('beginIntent, openIntent, completeIntent move the cursor and store the records together', async (t, state) => {
+    const i1 = intent('sub-a', 0n, 3n);
+    await state.beginIntent(i1);
+    t.deepEqual(await state.openIntent('sub-a'), i1);
+    t.is(await state.openIntent('sub-b'), null);
+    t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null }, 'the cursor waits for completeIntent');
+    t.deepEqual(await state.deliveries('sub-a'), []);
+    const records = [record('sub-a', 1n, 2n), record('sub-a', 3n, 3n)];
+    await state.completeIntent(i1, records);
+    t.is(await state.openIntent('sub-a'), null);
+    t.deepEqual(await state.cursor('sub-a'), { seq: 3n, lastTick: i1.tick });
+    t.deepEqual(await state.deliveries('sub-a'), records);
+    t.deepEqual(await state.cursor('sub-b'), { seq: 0n, lastTick: null });
+  });
+
+  it('int64 seqs and the window survive a round trip', async (t, state) => {
+    const big = intent('sub-a', 9223372036854775000n, 9223372036854775807n, '2026-12-03T16:00:00.000Z');
+    await state.beginIntent(big);
+    t.deepEqual(await state.openIntent('sub-a'), big);
+    const r = record('sub-a', 9223372036854775001n, 9223372036854775807n);
+    await state.completeIntent(big, [r]);
+    t.deepEqual(await state.cursor('sub-a'), { seq: 9223372036854775807n, lastTick: big.tick });
+    t.deepEqual(await state.deliveries('sub-a'), [r]);
+  });
+
+  it('completeIntent with no records moves the cursor only', async (t, state) => {
+    const i1 = intent('sub-a', 0n, 5n);
+    await state.beginIntent(i1);
+    await state.completeIntent(i1, []);
+    t.deepEqual(await state.cursor('sub-a'), { seq: 5n, lastTick: i1.tick });
+    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.is(await state.openIntent('sub-a'), null);
+  });
+
+  it('completeIntent without a matching open intent throws and changes nothing', async (t, state) => {
+    const i1 = intent('sub-a', 0n, 3n);
+    const e1 = await t.throwsAsync(state.completeIntent(i1, [record('sub-a', 1n, 3n)]));
+    t.true(isSluiceError(e1, 'STATE_CORRUPT'));
+    t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
+    t.deepEqual(await state.deliveries('sub-a'), []);
+
+    await state.beginIntent(i1);
+    for (const wrong of [
+      { ...i1, toSeq: 4n },
+      { ...i1, tick: '2026-12-03T17:00:00.000Z' },
+      { ...i1, subscription: 'sub-b' },
+    ]) {
+      const e = await t.throwsAsync(state.completeIntent(wrong, [record(wrong.subscription, 1n, 3n)]));
+      t.true(isSluiceError(e, 'STATE_CORRUPT'));
+    }
+    t.deepEqual(await state.openIntent('sub-a'), i1, 'the open intent is untouched');
+    t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
+    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.deepEqual(await state.deliveries('sub-b'), []);
+
+    await state.completeIntent(i1, []);
+    // Completing the same intent twice is refused as well.
+    const e2 = await t.throwsAsync(state.completeIntent(i1, []));
+    t.true(isSluiceError(e2, 'STATE_CORRUPT'));
+  });
+
+  it('a second beginIntent while one is open is refused', async (t, state) => {
+    const i1 = intent('sub-a', 0n, 3n);
+    await state.beginIntent(i1);
+    await t.throwsAsync(state.beginIntent(intent('sub-a', 0n, 7n, '2026-12-03T17:00:00.000Z')));
+    await t.throwsAsync(state.beginIntent(i1));
+    t.deepEqual(await state.openIntent('sub-a'), i1);
+    // Other subscriptions are independent.
+    const other = intent('sub-b', 0n, 1n);
+    await state.beginIntent(other);
+    t.deepEqual(await state.openIntent('sub-b'), other);
+    // Once completed, the next intent may begin.
+    await state.completeIntent(i1, []);
+    const i2 = intent('sub-a', 3n, 9n, '2026-12-03T17:00:00.000Z');
+    await state.beginIntent(i2);
+    t.deepEqual(await state.openIntent('sub-a'), i2);
+  });
+
+  it('a completeIntent that fails half-way stores nothing (atomic)', async (t, state) => {
+    const i1 = intent('sub-a', 0n, 2n);
+    const first = record('sub-a', 1n, 2n);
+    await state.beginIntent(i1);
+    await state.completeIntent(i1, [first]);
+    const i2 = intent('sub-a', 2n, 5n, '2026-12-03T17:00:00.000Z');
+    await state.beginIntent(i2);
+    // The second record repeats a delivery id that is already recorded.
+    await t.throwsAsync(state.completeIntent(i2, [record('sub-a', 3n, 5n), first]));
+    t.deepEqual(await state.deliveries('sub-a'), [first]);
+    t.deepEqual(await state.cursor('sub-a'), { seq: 2n, lastTick: i1.tick });
+    t.deepEqual(await state.openIntent('sub-a'), i2);
+  });
+
+  it('deliveries are listed in the order they were committed, per subscription', async (t, state) => {
+    const expected: DeliveryRecord[] = [];
+    let seq = 0n;
+    for (const [h, sizes] of [
+      [16, [3n, 1n]],
+      [17, [2n]],
+      [18, [5n, 2n, 1n]],
+    ] as const) {
+      const tick = `2026-12-03T${h}:00:00.000Z`;
+      const start = seq;
+      const records = sizes.map((n) => {
+        const r = record('sub-a', seq + 1n, seq + n);
+        seq += n;
+        return r;
+      });
+      const i = intent('sub-a', start, seq, tick);
+      await state.beginIntent(i);
+      const b = intent('sub-b', start, seq, tick);
+      await state.beginIntent(b);
+      await state.completeIntent(b, [record('sub-b', start + 1n, seq)]);
+      await state.completeIntent(i, records);
+      expected.push(...records);
+    }
+    t.deepEqual(await state.deliveries('sub-a'), expected);
+    t.deepEqual(
+      (await state.deliveries('sub-b')).map((r) => r.stem),
+      ['20261203T160000Z_1-4', '20261203T160000Z_5-6', '20261203T160000Z_7-14'],
+    );
+    t.deepEqual(await state.cursor('sub-a'), { seq: 14n, lastTick: '2026-12-03T18:00:00.000Z' });
+  });
+}

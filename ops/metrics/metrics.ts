@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type pg from 'pg';
+import type { CycleResult } from '../../engine/delivery/batch-cycle.ts';
+import type { SourceStatus } from '../../engine/ports/index.ts';
+
+export interface MetricsSources {
+  pool: pg.Pool;
+  subscriptions: { id: string; resource: string }[];
+  sources: () => SourceStatus[];
+}
+
+/**
+ * The Prometheus series of DESIGN.md's metric names that the skeleton can already measure, served at /metrics.
+ * Counters are fed by engine events (cycle results); backlog and lag are read from the state DB at scrape time.
+ */
+export class EngineMetrics {
+  readonly registry = new Registry();
+  private readonly rows = new Counter({
+    name: 'sluice_rows_delivered_total',
+    help: 'Rows written to delivered files',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+  private readonly cycle = new Histogram({
+    name: 'sluice_cycle_duration_seconds',
+    help: 'Duration of exchange cycles that delivered at least one file',
+    labelNames: ['subscription'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly masked = new Counter({
+    name: 'sluice_masked_values_total',
+    help: 'Non-null values delivered per masking strategy',
+    labelNames: ['strategy'],
+    registers: [this.registry],
+  });
+  private readonly quality = new Counter({
+    name: 'sluice_quality_failures_total',
+    help: 'Values that failed a quality check',
+    labelNames: ['resource', 'check'],
+    registers: [this.registry],
+  });
+  private readonly cycleFailures = new Counter({
+    name: 'sluice_cycle_failures_total',
+    help: 'Exchange cycles that failed (retried next tick)',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+
+  constructor(src: MetricsSources) {
+    const registry = this.registry;
+    new Gauge({
+      name: 'sluice_source_up',
+      help: '1 while a source is streaming, 0 otherwise (FAILED, STARTING, STOPPED)',
+      labelNames: ['source', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of src.sources()) this.set({ source: s.id, state: s.state }, s.state === 'STREAMING' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'sluice_bus_backlog_events',
+      help: 'Events on the bus not yet delivered to the slowest subscription of the resource',
+      labelNames: ['resource'],
+      registers: [registry],
+      async collect() {
+        const heads = await src.pool.query<{ resource: string; seq: string }>(
+          'select resource, seq from sluice_bus_heads',
+        );
+        const cursors = await src.pool.query<{ subscription: string; seq: string }>(
+          'select subscription, seq from sluice_cursors',
+        );
+        const cursor = new Map(cursors.rows.map((c) => [c.subscription, BigInt(c.seq)]));
+        this.reset();
+        for (const h of heads.rows) {
+          const subs = src.subscriptions.filter((s) => s.resource === h.resource);
+          const slowest = subs.reduce((min, s) => {
+            const c = cursor.get(s.id) ?? 0n;
+            return c < min ? c : min;
+          }, BigInt(h.seq));
+          this.set({ resource: h.resource }, Number(BigInt(h.seq) - slowest));
+        }
+      },
+    });
+    new Gauge({
+      name: 'sluice_subscription_lag_seconds',
+      help: 'Age of the oldest change not yet delivered to the subscription (0 when caught up)',
+      labelNames: ['subscription'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of src.subscriptions) {
+          const { rows } = await src.pool.query<{ lag: number | null }>(
+            `select extract(epoch from now() - (e.event->>'commitTs')::timestamptz)::float8 as lag
+               from sluice_bus_events e
+              where e.resource = $1 and e.seq = coalesce((select seq from sluice_cursors where subscription = $2), 0) + 1`,
+            [s.resource, s.id],
+          );
+          this.set({ subscription: s.id }, Math.max(0, rows[0]?.lag ?? 0));
+        }
+      },
+    });
+  }
+
+  onCycle(subscription: string, resource: string, result: CycleResult, seconds: number): void {
+    if (result.files.length > 0) this.cycle.observe({ subscription }, seconds);
+    this.rows.inc({ subscription }, result.rows);
+    for (const [strategy, n] of Object.entries(result.masked)) this.masked.inc({ strategy }, n);
+    for (const [check, n] of Object.entries(result.quality)) this.quality.inc({ resource, check }, n);
+  }
+
+  onCycleFailure(subscription: string): void {
+    this.cycleFailures.inc({ subscription });
+  }
+}
