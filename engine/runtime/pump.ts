@@ -1,8 +1,8 @@
-import type { Bus, Logger, Source } from '../ports/index.ts';
+import type { Bus, Logger, ResourceShape, Source } from '../ports/index.ts';
 
 export interface PumpOptions {
-  /** Resource → schema version stamped on its events (from the state store at start). */
-  schemaVersions: ReadonlyMap<string, number>;
+  /** Records the shapes a (re)started source reports; returns resource → schema version to stamp on its events. */
+  register: (shapes: ResourceShape[]) => Promise<ReadonlyMap<string, number>>;
   maxEventsPerAppend?: number;
   /** Back-off after a source failure: doubles from min to max. */
   retry?: { minMs: number; maxMs: number };
@@ -10,18 +10,20 @@ export interface PumpOptions {
 }
 
 /**
- * Moves a source's batches into the bus, confirming each checkpoint to the source only after the append that
- * covers it is durable (DESIGN.md: ack only what is durable). A failing source is retried with back-off; it never
- * takes the process down. Resolves when `signal` aborts.
+ * Starts a source and moves its batches into the bus, confirming each checkpoint to the source only after the
+ * append that covers it is durable (DESIGN.md: ack only what is durable). A source that fails — to start or while
+ * streaming — is marked FAILED by itself and restarted with back-off; it never takes the process down. Resolves
+ * when `signal` aborts.
  */
 export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: AbortSignal, opts: PumpOptions) {
   const retry = opts.retry ?? { minMs: 1000, maxMs: 30_000 };
   let backoff = retry.minMs;
   while (!signal.aborted) {
     try {
+      const schemaVersions = await opts.register(await source.start(signal));
       for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
         if (batch.events.length > 0) {
-          for (const e of batch.events) e.schemaVersion = opts.schemaVersions.get(e.resource) ?? 0;
+          for (const e of batch.events) e.schemaVersion = schemaVersions.get(e.resource) ?? 0;
           await bus.append(source.id, batch.events);
         }
         await source.commit(batch.checkpoint);
@@ -30,7 +32,7 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
       }
     } catch (e) {
       if (signal.aborted) break;
-      log.error('source failed; retrying', { source: source.id, error: (e as Error).message, retryInMs: backoff });
+      log.error('source failed; retrying', { error: (e as Error).message, retryInMs: backoff });
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, retry.maxMs);
     }

@@ -7,7 +7,7 @@ import {
   type CyclePoint,
   type CycleResult,
 } from '../../engine/delivery/batch-cycle.ts';
-import type { Logger } from '../../engine/ports/index.ts';
+import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { decideGrant } from '../../engine/rules/grant.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
 import { PostgresBus } from '../../connectors/bus/postgres/postgres-bus.ts';
@@ -102,11 +102,15 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       await Promise.allSettled(pumps);
       await Promise.all(sources.map((s) => s.close()));
     });
-    for (const source of sources) {
-      const shapes = await source.start(abort.signal);
+    const register = async (shapes: ResourceShape[]) => {
       const versions = new Map<string, number>();
       for (const shape of shapes) versions.set(shape.resource, await state.registerSchema(shape));
-      pumps.push(pumpSource(source, bus, log.child({ component: 'pump' }), abort.signal, { schemaVersions: versions }));
+      return versions;
+    };
+    for (const source of sources) {
+      pumps.push(
+        pumpSource(source, bus, log.child({ component: 'pump', sourceId: source.id }), abort.signal, { register }),
+      );
     }
 
     // subscriptions

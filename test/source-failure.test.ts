@@ -1,0 +1,44 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../engine/ports/index.ts';
+import { freePort } from '../ops/net/free-port.ts';
+import { startEngine } from '../ops/runtime/engine.ts';
+import { reliefConfig } from './helpers/config.ts';
+import { startPostgres, waitFor } from './helpers/postgres.ts';
+
+test('an unreachable provider is marked FAILED and retried; the engine keeps running and says why it is not ready', async (t) => {
+  t.timeout(60_000);
+  const server = await startPostgres();
+  const work = mkdtempSync(join(tmpdir(), 'sluice-fail-'));
+  const closed = await freePort();
+  const engine = await startEngine(
+    reliefConfig({
+      dataDir: join(work, 'data'),
+      providerUrl: `postgres://nobody:pw@127.0.0.1:${closed}/nowhere`,
+      stateUrl: (await server.database('state')).url,
+      outDir: join(work, 'out'),
+    }),
+    { logger: silentLogger },
+  );
+  try {
+    const status = await waitFor('the source to fail', async () => {
+      const s = await engine.status();
+      return s.sources[0]?.state === 'FAILED' ? s : null;
+    });
+    t.regex(status.sources[0]!.error ?? '', /unreachable|ECONNREFUSED/);
+    t.is((await fetch(`${engine.apiUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${engine.apiUrl}/readyz`);
+    t.is(ready.status, 503);
+    t.regex(JSON.stringify(await ready.json()), /source civil-affairs: FAILED/);
+    t.regex(
+      await (await fetch(`${engine.apiUrl}/metrics`)).text(),
+      /^sluice_source_up\{source="civil-affairs",state="FAILED"\} 0$/m,
+    );
+  } finally {
+    await engine.drain();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
