@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { silentLogger } from '../engine/ports/index.ts';
+import { createLogger } from '../ops/log/logger.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
 import { RELIEF_DDL, reliefConfig } from '../test/helpers/config.ts';
 import { startPostgres, waitFor } from '../test/helpers/postgres.ts';
@@ -36,7 +36,7 @@ export async function benchCommitToParquet() {
       stateUrl: server.url('state'),
       outDir: join(work, 'out'),
     }),
-    { logger: silentLogger },
+    { logger: createLogger({ level: process.env.SLUICE_LOG_LEVEL ?? 'warn' }) },
   );
   const duck = await DuckDBInstance.create(':memory:');
   const dc = await duck.connect();
@@ -117,8 +117,7 @@ export async function benchCommitToParquet() {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await benchCommitToParquet();
+export function printCommitToParquet(r: Awaited<ReturnType<typeof benchCommitToParquet>>): void {
   const x = r.median;
   console.log(`\ncommit → Parquet, ${r.changes} changes (insert, 1000-row transactions), median of ${r.runs} run(s):`);
   console.log(
@@ -134,5 +133,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(
     `  references: server-side pgoutput decode ${ms(x.serverDecode)}, DuckDB Parquet write ${ms(x.duckdbWrite)}`,
   );
-  console.log(JSON.stringify(r, null, 2));
+  console.log(JSON.stringify(r.runsRaw));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printCommitToParquet(await benchCommitToParquet());
 }

@@ -7,6 +7,11 @@ export interface PumpOptions {
   /** Back-off after a source failure: doubles from min to max. */
   retry?: { minMs: number; maxMs: number };
   onAppend?: (info: { source: string; events: number; checkpoint: string }) => void;
+  /**
+   * Called once, after the first start attempt: `true` when the source started (its slot exists from then on, so
+   * no later change is missed), `false` when it failed and is being retried in the background.
+   */
+  onFirstAttempt?: (started: boolean) => void;
 }
 
 /**
@@ -18,9 +23,15 @@ export interface PumpOptions {
 export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: AbortSignal, opts: PumpOptions) {
   const retry = opts.retry ?? { minMs: 1000, maxMs: 30_000 };
   let backoff = retry.minMs;
+  let firstAttempt = opts.onFirstAttempt;
+  const attempted = (ok: boolean) => {
+    firstAttempt?.(ok);
+    firstAttempt = undefined;
+  };
   while (!signal.aborted) {
     try {
       const schemaVersions = await opts.register(await source.start(signal));
+      attempted(true);
       for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
         if (batch.events.length > 0) {
           for (const e of batch.events) e.schemaVersion = schemaVersions.get(e.resource) ?? 0;
@@ -31,6 +42,7 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
         backoff = retry.minMs;
       }
     } catch (e) {
+      attempted(false);
       if (signal.aborted) break;
       log.error('source failed; retrying', { error: (e as Error).message, retryInMs: backoff });
       await sleep(backoff, signal);

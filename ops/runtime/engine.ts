@@ -107,11 +107,17 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       for (const shape of shapes) versions.set(shape.resource, await state.registerSchema(shape));
       return versions;
     };
-    for (const source of sources) {
-      pumps.push(
-        pumpSource(source, bus, log.child({ component: 'pump', sourceId: source.id }), abort.signal, { register }),
-      );
-    }
+    // Wait for each source's first start attempt, so that once the engine is up every reachable source has its
+    // slot and no change made from then on can be missed; an unreachable one keeps retrying in the background.
+    await Promise.all(
+      sources.map(
+        (source) =>
+          new Promise<boolean>((onFirstAttempt) => {
+            const pumpLog = log.child({ component: 'pump', sourceId: source.id });
+            pumps.push(pumpSource(source, bus, pumpLog, abort.signal, { register, onFirstAttempt }));
+          }),
+      ),
+    );
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);

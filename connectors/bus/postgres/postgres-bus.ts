@@ -38,20 +38,18 @@ export class PostgresBus implements Bus {
       );
       for (const r of headRows.rows) heads[r.resource] = BigInt(r.seq);
 
-      const cols = { resource: [] as string[], seq: [] as string[], position: [] as string[], event: [] as string[] };
+      // One JSON document per append: a single native stringify, no per-element array-literal escaping.
+      const doc: [string, string, string, StoredEvent][] = [];
       for (const e of fresh) {
         const seq = (heads[e.resource] ?? 0n) + 1n;
         heads[e.resource] = seq;
         const { resource, position, ...rest } = e;
-        cols.resource.push(resource);
-        cols.seq.push(seq.toString());
-        cols.position.push(position);
-        cols.event.push(JSON.stringify(rest satisfies StoredEvent));
+        doc.push([resource, seq.toString(), position, rest]);
       }
       await c.query(
         `insert into sluice_bus_events (resource, seq, source, position, event)
-         select r, s, $3, p, e from unnest($1::text[], $2::bigint[], $4::text[], $5::json[]) as t(r, s, p, e)`,
-        [cols.resource, cols.seq, source, cols.position, cols.event],
+         select x->>0, (x->>1)::bigint, $2, x->>2, x->3 from json_array_elements($1::json) as x`,
+        [JSON.stringify(doc), source],
       );
       await c.query(
         'update sluice_bus_heads h set seq = v.seq from unnest($1::text[], $2::bigint[]) as v(resource, seq) where h.resource = v.resource',
@@ -96,7 +94,7 @@ export class PostgresBus implements Bus {
         [resource, after.toString(), toInclusive.toString(), pageSize],
       );
       if (rows.length === 0) return;
-      yield rows.map((r) => ({ ...r.event, resource, seq: r.seq, position: r.position }));
+      yield rows.map((r) => Object.assign(r.event, { resource, seq: r.seq, position: r.position }) as ChangeEvent);
       after = BigInt(rows[rows.length - 1]!.seq);
     }
   }

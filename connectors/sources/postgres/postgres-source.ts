@@ -233,13 +233,25 @@ export class PostgresSource implements Source {
   }
 
   private onKeepalive(lsn: string, shouldRespond: boolean): void {
-    // Nothing received and unconfirmed: everything up to the server's sent position is durable, so the slot may
-    // advance (an idle slot otherwise pins WAL forever).
-    if (this.queue.length === 0 && !this.assembler?.inTransaction && this.received === this.lastCommitted) {
+    // With nothing received and unconfirmed, everything up to the server's sent position is durable, so the slot
+    // may advance (an idle slot otherwise pins WAL forever). Keepalives bypass the library's flow-control queue, so
+    // XLogData that arrived before this keepalive may still sit there: advance only when that queue is empty too.
+    if (
+      this.libraryIdle() &&
+      this.queue.length === 0 &&
+      !this.assembler?.inTransaction &&
+      this.received === this.lastCommitted
+    ) {
       const v = lsnToBigInt(lsn);
       if (v > this.confirmed) this.confirmed = v;
     }
     if (shouldRespond) void this.sendStatus();
+  }
+
+  /** pg-logical-replication 2.5.0 internals (pinned): its flow-control queue is empty and nothing is in progress. */
+  private libraryIdle(): boolean {
+    const lib = this.service as unknown as { _messageQueue?: unknown[]; _processing?: boolean } | null;
+    return !!lib && Array.isArray(lib._messageQueue) && lib._messageQueue.length === 0 && lib._processing === false;
   }
 
   private lastCommitted: string | null = null;
