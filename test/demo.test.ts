@@ -23,10 +23,11 @@ function postmasterPid(dataDir: string): number | null {
   return existsSync(f) ? Number(readFileSync(f, 'utf8').split('\n')[0]) : null;
 }
 
+/** Alive and not a zombie (an orphaned postmaster that exited may wait a moment for init to reap it). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }

@@ -180,4 +180,6 @@ test.serial('kill -9 at random moments while changes stream in: exactly once', a
   await writer;
   await runUntilCaughtUp(nextId - 1);
   await assertExactlyOnce(t, nextId - 1);
+  const files = [...fileHashes().keys()].filter((f) => f.endsWith('.parquet')).length;
+  t.log(`${trials} kill -9 trials; ${nextId - 1} changes in ${files} files; every _seq exactly once`);
 });

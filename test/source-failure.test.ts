@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../engine/ports/index.ts';
 import { freePort } from '../ops/net/free-port.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
-import { reliefConfig } from './helpers/config.ts';
+import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { startPostgres, waitFor } from './helpers/postgres.ts';
 
 test('an unreachable provider is marked FAILED and retried; the engine keeps running and says why it is not ready', async (t) => {
@@ -38,6 +38,50 @@ test('an unreachable provider is marked FAILED and retried; the engine keeps run
     );
   } finally {
     await engine.drain();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('a slot that disappeared after changes were delivered is refused with recovery steps, not silently re-created', async (t) => {
+  t.timeout(90_000);
+  const server = await startPostgres();
+  const work = mkdtempSync(join(tmpdir(), 'sluice-slot-'));
+  const { client: provider } = await server.database('provider');
+  await provider.query(RELIEF_DDL);
+  const { url: stateUrl, client: state } = await server.database('state');
+  const cfg = reliefConfig({
+    dataDir: join(work, 'data'),
+    providerUrl: server.url('provider'),
+    stateUrl,
+    outDir: join(work, 'out'),
+  });
+  try {
+    const first = await startEngine(cfg, { logger: silentLogger });
+    await provider.query(`insert into relief_recipients (id, name) values (1, '张三')`);
+    await waitFor(
+      'the change on the bus',
+      async () => (await state.query('select 1 from sluice_bus_events')).rowCount === 1,
+    );
+    await first.drain();
+    await provider.query(`select pg_drop_replication_slot('sluice_civil_affairs')`);
+    await provider.query(`insert into relief_recipients (id, name) values (2, '李四')`); // would be lost
+
+    const second = await startEngine(cfg, { logger: silentLogger });
+    try {
+      const status = await waitFor('the source to refuse', async () => {
+        const s = await second.status();
+        return s.sources[0]?.state === 'FAILED' ? s : null;
+      });
+      t.regex(status.sources[0]!.error ?? '', /replication slot sluice_civil_affairs is missing/);
+      const { rowCount } = await provider.query(
+        `select 1 from pg_replication_slots where slot_name = 'sluice_civil_affairs'`,
+      );
+      t.is(rowCount, 0, 'no slot was silently re-created');
+    } finally {
+      await second.drain();
+    }
+  } finally {
     await server.stop();
     rmSync(work, { recursive: true, force: true });
   }

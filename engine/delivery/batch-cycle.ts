@@ -35,6 +35,8 @@ export interface CycleDeps {
   logger: Logger;
   /** Test hook: called at named points of the protocol (the kill -9 tests crash the process there). */
   checkpoint?: (point: CyclePoint) => void;
+  /** Aborted when the engine drains: the file in progress is finished, no further one is started. */
+  stopping?: AbortSignal;
 }
 
 export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
@@ -81,6 +83,7 @@ export async function runBatchCycle(
   const windowFrom = (await deps.state.cursor(sub.id)).lastTick;
   for (;;) {
     signal?.throwIfAborted();
+    if (deps.stopping?.aborted) break;
     const cursor = await deps.state.cursor(sub.id);
     const head = await deps.bus.head(sub.resource);
     if (head <= cursor.seq) break;

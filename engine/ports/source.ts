@@ -38,8 +38,12 @@ export interface SourceStatus {
  */
 export interface Source {
   readonly id: string;
-  /** Prepares the source (publication, slot) and reports the shape of every resource it streams. */
-  start(signal: AbortSignal): Promise<ResourceShape[]>;
+  /**
+   * Prepares the source (publication, slot) and reports the shape of every resource it streams. `lastPosition` is
+   * the last position the bus holds from this source: a source that cannot resume from it (its slot is gone) must
+   * refuse with SLOT_INVALID rather than silently start from now.
+   */
+  start(signal: AbortSignal, opts: { lastPosition: string | null }): Promise<ResourceShape[]>;
   /** Commit-ordered batches of whole transactions; ends when `signal` aborts or `close` is called. */
   read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch>;
   /** Confirms a checkpoint (monotonic; an older one is ignored). */

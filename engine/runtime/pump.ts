@@ -30,7 +30,8 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
   };
   while (!signal.aborted) {
     try {
-      const schemaVersions = await opts.register(await source.start(signal));
+      const lastPosition = await bus.sourcePosition(source.id);
+      const schemaVersions = await opts.register(await source.start(signal, { lastPosition }));
       attempted(true);
       for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
         if (batch.events.length > 0) {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { SluiceError } from '../../engine/errors.ts';
 import type { EngineStatus } from '../runtime/status.ts';
 
 export interface ApiOptions {
@@ -35,7 +36,16 @@ export async function startApi(
   const idx = opts.listen.lastIndexOf(':');
   const host = opts.listen.slice(0, idx);
   const port = Number(opts.listen.slice(idx + 1));
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SluiceError(
+      'UNAVAILABLE',
+      `api.listen ${opts.listen}: cannot listen (${code ?? (e as Error).message}); choose another port, or 0 for any free one`,
+      { cause: e },
+    );
+  }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   return { url: `http://${host}:${bound}`, close: () => app.close(), app };

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pg from 'pg';
@@ -39,20 +39,22 @@ async function demo(o: DemoOptions): Promise<number> {
   say(`sluice demo — state in ${dataDir}`);
   const cluster = new EmbeddedCluster(dataDir, log.child({ component: 'embedded-postgres' }));
   await cluster.start();
+  const provider = new pg.Client({ connectionString: cluster.url('relief') });
+  // A dropped connection is reported by the workload's failing steps; it must not crash the demo.
+  provider.on('error', (e) => log.warn('demo provider connection error', { error: e.message }));
   try {
     await cluster.ensureDatabase('relief');
-    const provider = new pg.Client({ connectionString: cluster.url('relief') });
     await provider.connect();
     await provider.query(RELIEF_TABLE_DDL);
 
     const configFile = join(dataDir, 'demo.yaml');
-    writeFileSync(configFile, demoConfigYaml({ dataDir, providerUrl: cluster.url('relief'), cadence: o.cadence }), {
-      mode: 0o600,
-    });
+    writeFileSync(configFile, demoConfigYaml({ dataDir, providerUrl: cluster.url('relief'), cadence: o.cadence }));
+    chmodSync(configFile, 0o600); // it holds the embedded server's password
     const loaded = loadConfig(configFile, { mode: 'run' });
     if (!loaded.ok) {
       for (const i of loaded.issues) process.stderr.write(formatIssue(configFile, i) + '\n');
       await provider.end();
+      await cluster.stop();
       return EXIT.NEGATIVE;
     }
     say(`config: ${configFile} (reuse it with: npx sluice run -c ${rel(configFile)})`);
@@ -107,6 +109,7 @@ async function demo(o: DemoOptions): Promise<number> {
     );
     process.exit(code);
   } catch (e) {
+    await provider.end().catch(() => {});
     await cluster.stop();
     throw e;
   }

@@ -85,7 +85,17 @@ function manifestCheck(file: string, bytes: Uint8Array) {
   const stem = name.replace(/(\.p\d{3})?\.parquet$/, '');
   const manifest = join(dirname(file), `${stem}.manifest.json`);
   if (!existsSync(manifest)) return null;
-  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { parts?: { file: string; sha256: string }[] };
+  let m: { parts?: { file: string; sha256: string }[] };
+  try {
+    m = JSON.parse(readFileSync(manifest, 'utf8')) as typeof m;
+  } catch (e) {
+    return {
+      manifest: basename(manifest),
+      ok: false,
+      expected: `(unreadable manifest: ${(e as Error).message})`,
+      actual: '',
+    };
+  }
   const part = m.parts?.find((p) => p.file === name);
   if (!part) return { manifest: basename(manifest), ok: false, expected: '(not listed)', actual: '' };
   const actual = createHash('sha256').update(bytes).digest('hex');

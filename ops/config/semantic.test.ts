@@ -54,6 +54,8 @@ const FIXTURE_ERRORS: Record<string, string[]> = {
   'bad-table': ['resources[0].table'],
   'bad-column': ['resources[0].fields.Mobile-No'],
   'underscore-column': ['resources[0].fields._mobile'],
+  'duplicate-table': ['resources[1].table'],
+  'bad-port': ['api.listen'],
 };
 
 for (const [name, expected] of Object.entries(FIXTURE_ERRORS)) {

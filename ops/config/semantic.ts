@@ -31,8 +31,22 @@ export function semanticIssues(cfg: Config): ConfigIssue[] {
   const subscribers = index(arr(cfg.subscribers), 'subscriber', 'subscribers');
   index(arr(cfg.subscriptions), 'subscription', 'subscriptions');
 
+  const listen = cfg.api?.listen;
+  if (listen && Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) {
+    err(['api', 'listen'], `port of "${listen}" is above 65535`);
+  }
+
+  const tables = new Map<string, string>();
   arr(cfg.resources).forEach((r, i) => {
     if (!providers.has(r.provider)) err(['resources', i, 'provider'], `unknown provider "${r.provider}"`);
+    const table = `${r.provider}/${r.table.includes('.') ? r.table : `public.${r.table}`}`;
+    const other = tables.get(table);
+    if (other)
+      err(
+        ['resources', i, 'table'],
+        `table "${r.table}" is already published as resource "${other}" by the same provider`,
+      );
+    else tables.set(table, r.id);
     const parts = r.table.split('.');
     if (parts.length > 2 || !parts.every((p) => PLAIN_IDENT.test(p))) {
       err(

@@ -98,23 +98,32 @@ export class EmbeddedCluster {
     closeSync(logFd);
     child.unref();
     this.pid = child.pid ?? null;
+    // Whatever way this process exits (a forced stop included), ask the postmaster for a fast shutdown; only a
+    // kill -9 leaves it orphaned, and the next start handles that.
+    process.once('exit', this.stopOnExit);
     let exited: number | null = null;
     child.once('exit', (code) => (exited = code ?? -1));
     const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (exited !== null) {
-        throw new SluiceError(
-          'UNAVAILABLE',
-          `embedded PostgreSQL exited during start (code ${exited}); see ${join(this.dir, 'server.log')}`,
-        );
+    try {
+      for (;;) {
+        if (exited !== null) {
+          throw new SluiceError(
+            'UNAVAILABLE',
+            `embedded PostgreSQL exited during start (code ${exited}); see ${join(this.dir, 'server.log')}`,
+          );
+        }
+        if (await canConnect(this.url('postgres'))) break;
+        if (Date.now() > deadline) {
+          throw new SluiceError(
+            'UNAVAILABLE',
+            `embedded PostgreSQL did not accept connections within 60 s; see ${join(this.dir, 'server.log')}`,
+          );
+        }
+        await sleep(100);
       }
-      if (await canConnect(this.url('postgres'))) break;
-      if (Date.now() > deadline)
-        throw new SluiceError(
-          'UNAVAILABLE',
-          `embedded PostgreSQL did not accept connections within 60 s; see ${join(this.dir, 'server.log')}`,
-        );
-      await sleep(100);
+    } catch (e) {
+      await this.stop();
+      throw e;
     }
     this.log.info('embedded PostgreSQL ready', { port: info.port, dir: this.dataDir });
     return info;
@@ -131,19 +140,25 @@ export class EmbeddedCluster {
     }
   }
 
-  /** Fast shutdown of the postmaster this process started (or adopted). */
+  /** Fast shutdown of the postmaster this process started. */
   async stop(): Promise<void> {
-    const pid = this.pid ?? readPostmasterPid(this.dataDir);
+    const pid = this.pid;
     this.pid = null;
-    if (pid) await stopPid(pid, this.log);
+    process.off('exit', this.stopOnExit);
+    if (pid) await stopPid(pid, this.dataDir, this.log);
   }
+
+  private readonly stopOnExit = () => {
+    if (this.pid && isPostgres(this.pid, this.dataDir)) process.kill(this.pid, 'SIGINT');
+  };
 
   private async initdb(initdb: string, info: ClusterInfo, owner: Owner | null): Promise<void> {
     rmSync(this.dataDir, { recursive: true, force: true });
     mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
     if (owner) chownSync(this.dataDir, owner.uid, owner.gid);
     const pwfile = join(tmpdir(), `sluice-pw-${randomBytes(6).toString('hex')}`);
-    writeFileSync(pwfile, info.password + '\n', { mode: 0o644 });
+    writeFileSync(pwfile, info.password + '\n', { mode: 0o600 });
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
     try {
       const r = spawnSync(
         initdb,
@@ -170,10 +185,17 @@ export class EmbeddedCluster {
   }
 
   private async stopOrphan(): Promise<void> {
+    const owner = liveOwner(join(this.dir, '..', 'runtime.json'));
+    if (owner) {
+      throw new SluiceError(
+        'UNAVAILABLE',
+        `another Sluice process (pid ${owner}) is running with this data directory (${join(this.dir, '..')}); stop it first or use another --data-dir`,
+      );
+    }
     const pid = readPostmasterPid(this.dataDir);
-    if (!pid || !isPostgres(pid)) return;
+    if (!pid || !isPostgres(pid, this.dataDir)) return;
     this.log.warn('found an embedded PostgreSQL left running by a previous run (killed?); stopping it', { pid });
-    await stopPid(pid, this.log);
+    await stopPid(pid, this.dataDir, this.log);
   }
 }
 
@@ -230,19 +252,33 @@ function readPostmasterPid(dataDir: string): number | null {
   }
 }
 
-function isPostgres(pid: number): boolean {
+/** Whether `pid` is a postgres process serving `dataDir` (a stale pid may belong to anything after a reboot). */
+function isPostgres(pid: number, dataDir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return (argv[0] ?? '').endsWith('postgres') && argv.includes(dataDir);
   } catch {
     return false;
   }
 }
 
-async function stopPid(pid: number, log: Logger): Promise<void> {
+/** The pid in a runtime.json whose process is alive and is not this one, if any. */
+function liveOwner(runtimeFile: string): number | null {
+  try {
+    const { pid } = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { pid?: number };
+    if (!pid || pid === process.pid) return null;
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sluice') ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+async function stopPid(pid: number, dataDir: string, log: Logger): Promise<void> {
   const alive = () => {
     try {
       process.kill(pid, 0);
-      return isPostgres(pid);
+      return isPostgres(pid, dataDir);
     } catch {
       return false;
     }

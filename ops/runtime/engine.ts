@@ -7,6 +7,7 @@ import {
   type CyclePoint,
   type CycleResult,
 } from '../../engine/delivery/batch-cycle.ts';
+import { SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { decideGrant } from '../../engine/rules/grant.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
@@ -41,6 +42,8 @@ export interface Engine {
   drain(): Promise<void>;
 }
 
+const ENGINE_LOCK = 0x51_1ce_0e; // session advisory lock held by the running engine
+
 /** The composition root: config → adapters → engine; serves the API and writes runtime.json. */
 export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Engine> {
   const log = opts.logger;
@@ -65,16 +68,29 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       await cluster.ensureDatabase('sluice');
       stateUrl = cluster.url('sluice');
     }
-    const pool = new pg.Pool({ connectionString: stateUrl, max: 10 });
+    const pool = new pg.Pool({ connectionString: stateUrl, max: 10, connectionTimeoutMillis: 10_000 });
     pool.on('error', (e) => log.warn('state pool error', { error: e.message }));
     cleanups.push(() => pool.end());
-    const mc = await pool.connect();
-    try {
-      const applied = await migrate(mc);
-      if (applied.length) log.info('state migrations applied', { versions: applied });
-    } finally {
-      mc.release();
+    // One engine per state database: the lock lives as long as this session (and dies with a killed process).
+    const lockClient = await pool.connect().catch((e: unknown) => {
+      throw new SluiceError(
+        'UNAVAILABLE',
+        `state database unreachable (${cfg.state?.url ? 'state.url' : 'embedded'}): ${(e as Error).message}`,
+        { cause: e },
+      );
+    });
+    cleanups.push(async () => lockClient.release(true));
+    const { rows: lock } = await lockClient.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
+      ENGINE_LOCK,
+    ]);
+    if (!lock[0]?.ok) {
+      throw new SluiceError(
+        'UNAVAILABLE',
+        'another Sluice engine is already running on this state database; stop it first',
+      );
     }
+    const applied = await migrate(lockClient);
+    if (applied.length) log.info('state migrations applied', { versions: applied });
     const bus = new PostgresBus(pool);
     const state = new PostgresStateStore(pool);
 
@@ -156,12 +172,16 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       subscriptions: [...subs.values()].map((s) => ({ id: s.id, resource: s.resource })),
       sources: () => sources.map((s) => s.status()),
     });
-    const runCycle = async (id: string, tick = new Date()) => {
+    // One cycle at a time per subscription, whoever asks (the scheduler or runCycle); subscriptions never wait
+    // for each other. At drain, `stopping` lets the cycle in flight finish its current file and start no other.
+    const stopping = new AbortController();
+    const chains = new Map<string, Promise<unknown>>();
+    const runCycleNow = async (id: string, tick: Date) => {
       const sub = subs.get(id);
       if (!sub) throw new Error(`unknown subscription "${id}"`);
       const t0 = performance.now();
       try {
-        const result = await runBatchCycle(sub, tick, cycleDeps, abort.signal);
+        const result = await runBatchCycle(sub, tick, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
         metrics.onCycle(id, sub.resource, result, (performance.now() - t0) / 1000);
         delete sub.lastError;
         if (result.files.length > 0) opts.onDelivery?.(id, result);
@@ -171,6 +191,11 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         metrics.onCycleFailure(id);
         throw e;
       }
+    };
+    const runCycle = (id: string, tick = new Date()): Promise<CycleResult> => {
+      const next = (chains.get(id) ?? Promise.resolve()).catch(() => {}).then(() => runCycleNow(id, tick));
+      chains.set(id, next);
+      return next;
     };
     const scheduler = new CycleScheduler(log.child({ component: 'scheduler' }));
     for (const sub of subs.values()) {
@@ -182,6 +207,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       });
     }
     cleanups.push(() => scheduler.drain());
+    cleanups.push(async () => stopping.abort()); // runs first at drain
 
     const status = async (): Promise<EngineStatus> => {
       let stateOk: EngineStatus['state'] = { ok: true };

@@ -4,7 +4,7 @@ import { RawTextPgoutputPlugin } from './raw-text-plugin.ts';
 import { SluiceError } from '../../../engine/errors.ts';
 import type { ChangeBatch, Logger, ResourceShape, Source, SourceStatus } from '../../../engine/ports/index.ts';
 import { introspectTable, parseTable, quoteTable } from './introspect.ts';
-import { lsnToBigInt } from './lsn.ts';
+import { bigIntToLsn, lsnToBigInt } from './lsn.ts';
 import { TxAssembler, type AssembledTx, type PgoutputMessage, type ResourceBinding } from './tx-assembler.ts';
 import { CANONICAL_TEXT_OPTIONS, columnTypeFor } from './type-map.ts';
 import { mapPgError } from './errors.ts';
@@ -65,9 +65,13 @@ export class PostgresSource implements Source {
     this.log = opts.logger.child({ component: 'source', sourceId: opts.id });
   }
 
-  async start(signal: AbortSignal): Promise<ResourceShape[]> {
+  async start(signal: AbortSignal, opts: { lastPosition: string | null }): Promise<ResourceShape[]> {
     this.state = 'STARTING';
-    const client = new pg.Client({ connectionString: this.opts.url, options: CANONICAL_TEXT_OPTIONS });
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      options: CANONICAL_TEXT_OPTIONS,
+      connectionTimeoutMillis: 10_000,
+    });
     try {
       await client.connect();
       signal.throwIfAborted();
@@ -105,7 +109,13 @@ export class PostgresSource implements Source {
         });
       }
       await this.ensurePublication(client);
-      await this.ensureSlot(client);
+      await this.ensureSlot(client, opts.lastPosition);
+      const { rows: slotRows } = await client.query<{ confirmed: string | null }>(
+        'select confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
+        [this.slot],
+      );
+      const slotConfirmed = slotRows[0]?.confirmed;
+      if (slotConfirmed && lsnToBigInt(slotConfirmed) > this.confirmed) this.confirmed = lsnToBigInt(slotConfirmed);
       return shapes;
     } catch (e) {
       this.fail(e);
@@ -122,12 +132,25 @@ export class PostgresSource implements Source {
     else await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  private async ensureSlot(client: pg.Client): Promise<void> {
+  private async ensureSlot(client: pg.Client, lastPosition: string | null): Promise<void> {
     const { rows } = await client.query<{ plugin: string; confirmed: string | null }>(
       'select plugin, confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
       [this.slot],
     );
     const slot = rows[0];
+    if (!slot && lastPosition) {
+      throw new SluiceError(
+        'SLOT_INVALID',
+        `provider "${this.id}": replication slot ${this.slot} is missing, but changes from it were delivered up to position ${lastPosition}; changes made since then cannot be recovered from the WAL`,
+        {
+          details: {
+            slot: this.slot,
+            lastPosition,
+            recovery: `re-snapshot the provider's resources (sluice resnapshot, coming with the snapshot issue); to accept the gap and stream from now on, create the slot yourself: select pg_create_logical_replication_slot('${this.slot}', 'pgoutput')`,
+          },
+        },
+      );
+    }
     if (!slot) {
       await client.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [this.slot]);
       this.log.info('created replication slot', { slot: this.slot });
@@ -185,7 +208,7 @@ export class PostgresSource implements Source {
     this.queuedEvents = 0;
     this.assembler = new TxAssembler(this.bindings);
     const service = new LogicalReplicationService(
-      { connectionString: this.opts.url, options: CANONICAL_TEXT_OPTIONS },
+      { connectionString: this.opts.url, options: CANONICAL_TEXT_OPTIONS, connectionTimeoutMillis: 10_000 },
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service = service;
@@ -195,24 +218,18 @@ export class PostgresSource implements Source {
     const started = new Promise<void>((resolve) => service.once('start', () => resolve()));
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication] });
     // subscribe() stays pending for the whole stream; its end or failure is reported through fail().
-    service.subscribe(plugin, this.slot).then(
+    const streaming = service.subscribe(plugin, this.slot);
+    streaming.then(
       () => {
         if (this.state !== 'STOPPED') this.fail(new Error('replication stream ended'));
       },
       (e: unknown) => this.fail(e),
     );
-    await Promise.race([
-      started,
-      new Promise<void>((_, reject) => {
-        const check = setInterval(() => {
-          if (this.failure) {
-            clearInterval(check);
-            reject(this.failure);
-          }
-        }, 50);
-        void started.then(() => clearInterval(check));
-      }),
-    ]);
+    const endedEarly = streaming.then(() => {
+      throw new Error('replication stream ended before it started');
+    });
+    endedEarly.catch(() => {}); // after the start, an end is reported through fail() instead
+    await Promise.race([started, endedEarly]);
     this.state = 'STREAMING';
     this.statusTimer = setInterval(() => void this.sendStatus(), this.opts.statusIntervalMs ?? 10_000);
     this.log.info('streaming', { slot: this.slot, publication: this.publication });
@@ -265,22 +282,20 @@ export class PostgresSource implements Source {
     await this.sendStatus();
   }
 
-  private async sendStatus(): Promise<void> {
-    if (!this.service || this.confirmed === 0n) return;
-    const hi = (this.confirmed >> 32n).toString(16).toUpperCase();
-    const lo = (this.confirmed & 0xffffffffn).toString(16).toUpperCase();
-    await this.service
-      .acknowledge(`${hi}/${lo}`)
+  private async sendStatus(service = this.service): Promise<void> {
+    if (!service || this.confirmed === 0n) return;
+    // The library reports `lsn + 1` as written/flushed. Postgres skips, on restart, every transaction whose commit
+    // record starts before the confirmed position, so it must be exactly the end of what is durable: pass one less.
+    await service
+      .acknowledge(bigIntToLsn(this.confirmed - 1n))
       .catch((e: unknown) => this.log.warn('standby status failed', { error: String(e) }));
   }
 
   status(): SourceStatus {
-    const c = this.confirmed;
     return {
       id: this.id,
       state: this.state,
-      confirmed:
-        c === 0n ? null : `${(c >> 32n).toString(16).toUpperCase()}/${(c & 0xffffffffn).toString(16).toUpperCase()}`,
+      confirmed: this.confirmed === 0n ? null : bigIntToLsn(this.confirmed),
       received: this.received,
       ...(this.lastError ? { error: this.lastError } : {}),
     };
@@ -303,9 +318,7 @@ export class PostgresSource implements Source {
     this.service = null;
     if (service) {
       // one last status with what is durable, then stop the stream
-      const c = this.confirmed;
-      if (c > 0n)
-        await service.acknowledge(`${(c >> 32n).toString(16)}/${(c & 0xffffffffn).toString(16)}`).catch(() => {});
+      await this.sendStatus(service);
       await service.destroy().catch(() => {});
     }
     this.wake?.();
