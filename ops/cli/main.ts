@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../../engine/errors.ts';
 import { demoCommand } from './demo.ts';
@@ -10,6 +11,7 @@ import { validateCommand } from './validate.ts';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('sluice')
     .description('Sluice — data subscription and sync engine for government data sharing')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code: number = EXIT.OK;
@@ -36,4 +38,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.NEGATIVE;
   }
   return code;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }

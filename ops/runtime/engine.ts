@@ -1,26 +1,19 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import {
-  runBatchCycle,
-  type BatchSubscription,
-  type CyclePoint,
-  type CycleResult,
-} from '../../engine/delivery/batch-cycle.ts';
+import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
-import { decideGrant } from '../../engine/rules/grant.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
 import { PostgresBus } from '../../connectors/bus/postgres/postgres-bus.ts';
 import { ParquetDirSink } from '../../connectors/sinks/parquet/dir-sink.ts';
-import { PostgresSource } from '../../connectors/sources/postgres/postgres-source.ts';
 import { migrate } from '../../connectors/state/postgres/migrate.ts';
 import { PostgresStateStore } from '../../connectors/state/postgres/postgres-state-store.ts';
 import type { Config } from '../../schemas/index.ts';
 import { startApi } from '../api/server.ts';
-import { maskingMatrix } from '../config/masking-matrix.ts';
 import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
 import { EngineMetrics } from '../metrics/metrics.ts';
+import { buildSources, compileSubscriptions } from './compile.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
 
@@ -97,22 +90,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     // sources
     const abort = new AbortController();
     const pumps: Promise<void>[] = [];
-    const sources = cfg.providers.map((p) => {
-      const resources = cfg.resources.filter((r) => r.provider === p.id);
-      return new PostgresSource({
-        id: p.id,
-        url: p.connector.url,
-        logger: log,
-        resources: resources.map((r) => ({
-          id: r.id,
-          table: r.table,
-          key: r.key,
-          columns: Object.entries(r.fields)
-            .filter(([, f]) => f.share !== 'none')
-            .map(([name]) => name),
-        })),
-      });
-    });
+    const sources = buildSources(cfg, log);
     cleanups.push(async () => {
       abort.abort();
       await Promise.allSettled(pumps);
@@ -137,26 +115,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
-    const matrix = maskingMatrix(cfg.masking);
-    const subs = new Map<string, BatchSubscription & { cadence: string; timezone: string; lastError?: string }>();
-    for (const s of cfg.subscriptions) {
-      const resource = cfg.resources.find((r) => r.id === s.resource)!;
-      const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber)!;
-      subs.set(s.id, {
-        id: s.id,
-        subscriber: s.subscriber,
-        resource: s.resource,
-        provider: resource.provider,
-        purpose: s.purpose,
-        businessSystem: s.businessSystem,
-        grantId: `config:${s.id}`,
-        fields: decideGrant(resource, subscriber, s, matrix).fields,
-        compression: s.delivery.compression ?? 'zstd',
-        maxRowsPerFile: 500_000,
-        cadence: s.delivery.cadence,
-        timezone: s.delivery.timezone ?? 'UTC',
-      });
-    }
+    const subs = compileSubscriptions(cfg);
     const crash = opts.crashAt;
     const cycleDeps = {
       bus,
