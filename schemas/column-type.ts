@@ -20,7 +20,13 @@ export type ColumnType =
   /** time without time zone, µs */
   | { kind: 'time' }
   /** timestamp (tz null: local, no zone) or timestamptz (tz 'UTC'), µs */
-  | { kind: 'timestamp'; tz: 'UTC' | null };
+  | { kind: 'timestamp'; tz: 'UTC' | null }
+  /**
+   * A list of text values, e.g. the `_unchanged` system column (names of columns whose unchanged TOAST value was not
+   * sent). The value's text form is a JSON array of strings, e.g. '["notes","photo"]'; null = SQL NULL (no list);
+   * '[]' = an empty list. Elements are never null. Written as Parquet LIST of UTF8 (DuckDB: VARCHAR[]).
+   */
+  | { kind: 'list'; element: { kind: 'utf8' } };
 
 export interface ColumnSpec {
   name: string;
@@ -36,6 +42,8 @@ export function columnTypeName(t: ColumnType): string {
       return t.tz ? 'timestamptz' : 'timestamp';
     case 'utf8':
       return t.json ? 'json' : 'utf8';
+    case 'list':
+      return `list<${t.element.kind}>`;
     default:
       return t.kind;
   }

@@ -52,7 +52,10 @@ export const Manifest = Type.Object(
     position: Type.Object({ first: Type.String(), last: Type.String() }, { additionalProperties: false }),
     commitTs: Type.Object({ min: Type.String(), max: Type.String() }, { additionalProperties: false }),
     rows: Type.Integer(),
-    ops: Type.Object({ c: Type.Integer(), u: Type.Integer(), d: Type.Integer() }, { additionalProperties: false }),
+    ops: Type.Object(
+      { c: Type.Integer(), u: Type.Integer(), d: Type.Integer(), t: Type.Integer() },
+      { additionalProperties: false, description: 'Rows per _op: insert, update, delete, truncate.' },
+    ),
     columns: Type.Array(ManifestColumn),
     parts: Type.Array(ManifestPart, { minItems: 1 }),
     quality: Type.Array(

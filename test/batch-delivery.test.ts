@@ -55,7 +55,7 @@ async function busHead(): Promise<number> {
 test.serial(
   'insert, update and delete reach the next batch in order, typed, masked, and only the granted columns',
   async (t) => {
-    await provider.query(`insert into relief_recipients values
+    await provider.query(`insert into relief_recipients (id, name, id_card, mobile, amount, big, paid_at, diagnosis, secret_note) values
     (1, '张三', '11010519491231002X', '13812345678', 1234567890123456.7891, 9007199254740993, '2026-12-03 08:00:00.123456+08', '糖尿病', 'x'),
     (2, '欧阳娜娜', '440524188001010014', '13812345678', -0.0001, -9223372036854775808, '2026-12-03 16:00:00.000001+00', '无', 'y')`);
     await provider.query(`update relief_recipients set amount = 99.5 where id = 1`);
@@ -79,6 +79,7 @@ test.serial(
       'amount',
       'big',
       'paid_at',
+      'notes',
       '_op',
       '_seq',
       '_commit_ts',
@@ -129,7 +130,7 @@ test.serial(
     t.is(manifest.parts[0].file, `${stem}.parquet`);
     t.is(manifest.rows, 4);
     t.deepEqual(manifest.seq, { first: '1', last: '4' });
-    t.deepEqual(manifest.ops, { c: 2, u: 1, d: 1 });
+    t.deepEqual(manifest.ops, { c: 2, u: 1, d: 1, t: 0 });
     t.deepEqual(
       manifest.columns.map((c: { name: string; strategy?: string }) => [c.name, c.strategy ?? null]),
       [
@@ -140,6 +141,7 @@ test.serial(
         ['amount', 'clear'],
         ['big', 'clear'],
         ['paid_at', 'clear'],
+        ['notes', 'clear'],
         ['_op', null],
         ['_seq', null],
         ['_commit_ts', null],
@@ -202,6 +204,29 @@ async function subscriptionKey(): Promise<Uint8Array> {
   }
 }
 
+test.serial('an unchanged TOAST value is listed in _unchanged, never delivered as a NULL', async (t) => {
+  // 20 kB of incompressible text is stored out of line (TOAST); an update of another column does not send it
+  const big = `(select string_agg(md5(g::text), '') from generate_series(1, 640) g)`;
+  await provider.query(`insert into relief_recipients (id, name, notes) values (4, '王五', ${big})`);
+  await provider.query(`update relief_recipients set amount = 7 where id = 4`);
+  await provider.query(`update relief_recipients set notes = 'short' where id = 4`);
+  await waitFor('the three changes on the bus', async () => (await busHead()) >= 8);
+  const result = await engine.runCycle('audit-relief', new Date('2026-12-03T08:00:40Z'));
+  const stem = result.files[0]!.stem;
+  const { types, rows } = await readWithDuckDB(
+    join(outDir, 'audit-relief', `${stem}.parquet`),
+    'select _op, length(notes)::int as notes_len, amount::varchar as amount, _unchanged::varchar as unchanged from t order by _seq',
+  );
+  t.is(types._unchanged, 'VARCHAR[]');
+  t.deepEqual(rows, [
+    { _op: 'c', notes_len: 20480, amount: null, unchanged: null },
+    { _op: 'u', notes_len: null, amount: '7.0000', unchanged: '[notes]' },
+    { _op: 'u', notes_len: 5, amount: '7.0000', unchanged: null },
+  ]);
+  const manifest = JSON.parse(readFileSync(join(outDir, 'audit-relief', `${stem}.manifest.json`), 'utf8'));
+  t.deepEqual(manifest.columns.at(-1), { name: '_unchanged', type: 'list<utf8>' });
+});
+
 test.serial('the local API reports health, readiness, status and metrics', async (t) => {
   t.is((await fetch(`${engine.apiUrl}/healthz`)).status, 200);
   const ready = await fetch(`${engine.apiUrl}/readyz`);
@@ -214,11 +239,25 @@ test.serial('the local API reports health, readiness, status and metrics', async
     status.sources.map((s) => [s.id, s.state]),
     [['civil-affairs', 'STREAMING']],
   );
-  t.like(status.subscriptions[0], { id: 'audit-relief', cursorSeq: '5', deliveries: 2 });
+  t.like(status.subscriptions[0], { id: 'audit-relief', cursorSeq: '8', deliveries: 3 });
   const metrics = await (await fetch(`${engine.apiUrl}/metrics`)).text();
-  t.regex(metrics, /^sluice_rows_delivered_total\{subscription="audit-relief"\} 5$/m);
+  t.regex(metrics, /^sluice_rows_delivered_total\{subscription="audit-relief"\} 8$/m);
   t.regex(metrics, /^sluice_bus_backlog_events\{resource="relief-recipients"\} 0$/m);
   t.regex(metrics, /^sluice_masked_values_total\{strategy="partial"\} \d+$/m);
   t.regex(metrics, /^sluice_quality_failures_total\{resource="relief-recipients",check="mask-fallback-hash"\} 1$/m);
   t.regex(metrics, /^sluice_subscription_lag_seconds\{subscription="audit-relief"\} 0$/m);
+});
+
+test.serial('a TRUNCATE arrives as an _op = t row with no values, counted in the manifest', async (t) => {
+  await provider.query('truncate relief_recipients');
+  await waitFor('the truncate on the bus', async () => (await busHead()) >= 9);
+  const result = await engine.runCycle('audit-relief', new Date('2026-12-03T08:00:50Z'));
+  const stem = result.files[0]!.stem;
+  const { rows } = await readWithDuckDB(
+    join(outDir, 'audit-relief', `${stem}.parquet`),
+    'select _op, id, name, _seq::varchar as seq from t',
+  );
+  t.deepEqual(rows, [{ _op: 't', id: null, name: null, seq: '9' }]);
+  const manifest = JSON.parse(readFileSync(join(outDir, 'audit-relief', `${stem}.manifest.json`), 'utf8'));
+  t.deepEqual(manifest.ops, { c: 0, u: 0, d: 0, t: 1 });
 });

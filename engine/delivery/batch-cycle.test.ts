@@ -175,7 +175,7 @@ test('rows in seq order with _op, _seq and _commit_ts; deletes carry the key or 
   t.deepEqual(m.seq, { first: '1', last: '6' });
   t.deepEqual(m.position, { first: testPosition(0x1001n, 0), last: testPosition(0x1006n, 0) });
   t.deepEqual(m.commitTs, { min: '2025-12-03T15:00:01.000001Z', max: '2025-12-03T15:00:06.000006Z' });
-  t.deepEqual(m.ops, { c: 3, u: 1, d: 2 });
+  t.deepEqual(m.ops, { c: 3, u: 1, d: 2, t: 0 });
   t.deepEqual(m.window, { from: null, to: TICK.toISOString() });
   t.is(m.schemaVersion, 1);
   t.is(m.rows, 6);

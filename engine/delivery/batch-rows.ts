@@ -9,12 +9,19 @@ export const SYSTEM_COLUMNS: ColumnSpec[] = [
   { name: '_commit_ts', type: { kind: 'timestamp', tz: 'UTC' } },
 ];
 
+/**
+ * Added after the system columns only when some row of the file has a granted column whose unchanged TOAST value
+ * the source did not send: the names of those columns (their values are NULL in the row, meaning "not sent", not
+ * SQL NULL). NULL in rows without any.
+ */
+export const UNCHANGED_COLUMN: ColumnSpec = { name: '_unchanged', type: { kind: 'list', element: { kind: 'utf8' } } };
+
 export interface BatchRows {
   columns: ColumnSpec[];
   values: (string | null)[][];
   seqs: string[];
   rows: number;
-  ops: { c: number; u: number; d: number };
+  ops: { c: number; u: number; d: number; t: number };
   commitTs: { min: string; max: string };
   /** Values a format-aware mask could not parse (they fell back to hash). */
   maskFallbacks: { column: string; row: number; reason: string }[];
@@ -24,7 +31,8 @@ export interface BatchRows {
 
 /**
  * Turns one schema version's run of change events into column-major, masked rows: the granted fields in the
- * subscription's order, then `_op`, `_seq`, `_commit_ts`. An insert or update carries the new row; a delete
+ * subscription's order, then `_op`, `_seq`, `_commit_ts` (and `_unchanged` when used). An insert or update carries
+ * the new row; a truncate (`_op = t`) carries no values; a delete
  * carries the old row when the source has it (REPLICA IDENTITY FULL) and otherwise the key only, with the other
  * fields NULL.
  */
@@ -36,7 +44,10 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
   columns.push(...SYSTEM_COLUMNS);
   const values: (string | null)[][] = columns.map(() => new Array<string | null>(events.length));
   const seqs: string[] = new Array<string>(events.length);
-  const ops = { c: 0, u: 0, d: 0 };
+  const ops = { c: 0, u: 0, d: 0, t: 0 };
+  const granted = new Set(masks.map((m) => m.field));
+  const unchanged: (string | null)[] = new Array<string | null>(events.length).fill(null);
+  let anyUnchanged = false;
   const maskFallbacks: BatchRows['maskFallbacks'] = [];
   const masked: Record<string, number> = {};
   let min = '';
@@ -58,9 +69,18 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
     values[sys + 1]![r] = e.seq;
     values[sys + 2]![r] = e.commitTs;
     seqs[r] = e.seq;
-    if (e.op === 'c' || e.op === 'u' || e.op === 'd') ops[e.op]++;
+    if (e.op !== 'r') ops[e.op]++;
+    const notSent = e.unchanged?.filter((c) => granted.has(c));
+    if (notSent?.length) {
+      unchanged[r] = JSON.stringify(notSent);
+      anyUnchanged = true;
+    }
     if (min === '' || e.commitTs < min) min = e.commitTs;
     if (e.commitTs > max) max = e.commitTs;
   });
+  if (anyUnchanged) {
+    columns.push(UNCHANGED_COLUMN);
+    values.push(unchanged);
+  }
   return { columns, values, seqs, rows: events.length, ops, commitTs: { min, max }, maskFallbacks, masked };
 }

@@ -30,6 +30,7 @@ export function reliefConfig(opts: {
           amount: { level: 'general', share: 'unconditional' },
           big: { level: 'general', share: 'unconditional' },
           paid_at: { level: 'general', share: 'unconditional' },
+          notes: { level: 'general', share: 'unconditional' },
           diagnosis: { level: 'core', share: 'none' },
         },
       },
@@ -45,7 +46,7 @@ export function reliefConfig(opts: {
         id: 'audit-relief',
         subscriber: 'audit-office',
         resource: 'relief-recipients',
-        fields: ['id', 'name', 'id_card', 'mobile', 'amount', 'big', 'paid_at'],
+        fields: ['id', 'name', 'id_card', 'mobile', 'amount', 'big', 'paid_at', 'notes'],
         masks: { mobile: 'hash' },
         purpose: 'relief-audit',
         businessSystem: 'audit-analytics',
@@ -70,6 +71,7 @@ export const RELIEF_DDL = `
     amount numeric(20,4),
     big bigint,
     paid_at timestamptz,
+    notes text,
     diagnosis text,
     secret_note text
   )`;

@@ -1,8 +1,9 @@
 /**
  * Arrow (as read back from Parquet) → plain JS values for display, exact: 64-bit integers as decimal strings,
- * timestamps/dates/times as ISO text with every fractional digit, decimals as exact text, binary as hex.
+ * timestamps/dates/times as ISO text with every fractional digit, decimals as exact text, binary as hex, lists as
+ * JS arrays of their converted elements (list<utf8> → string[]).
  */
-import { DataType, Type, type Data } from 'apache-arrow';
+import { DataType, makeVector, Type, type Data } from 'apache-arrow';
 import { formatDate, formatDecimal, formatTimeOfDay, formatTimestamp, toHex, wordsToBigInt } from './format-value.ts';
 
 /** The ColumnType-style name of an Arrow type (see columnTypeName); Arrow's own name for anything else. */
@@ -19,6 +20,7 @@ export function arrowTypeName(type: DataType): string {
   if (DataType.isDate(type) && type.unit === 0) return 'date';
   if (DataType.isTime(type) && type.unit === 2) return 'time';
   if (DataType.isTimestamp(type) && type.unit === 2) return type.timezone ? 'timestamptz' : 'timestamp';
+  if (DataType.isList(type)) return `list<${arrowTypeName(type.valueType as DataType)}>`;
   return String(type);
 }
 
@@ -71,6 +73,16 @@ export function cellValue(data: Data, i: number, get: (i: number) => unknown): u
     case Type.FixedSizeBinary:
     case Type.BinaryView:
       return bytesValue(get(i));
+    case Type.List: {
+      const offsets = data.valueOffsets as Int32Array;
+      const child = data.children[0];
+      if (!child) return [];
+      const elements = makeVector(child);
+      const out: unknown[] = [];
+      const end = offsets[i + 1] as number;
+      for (let k = offsets[i] as number; k < end; k++) out.push(cellValue(child, k, (j) => elements.get(j)));
+      return out;
+    }
     default:
       return plain(get(i));
   }

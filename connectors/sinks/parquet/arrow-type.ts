@@ -3,11 +3,13 @@ import {
   Bool,
   DateDay,
   Decimal,
+  Field,
   Float32,
   Float64,
   Int16,
   Int32,
   Int64,
+  List,
   TimeMicrosecond,
   TimestampMicrosecond,
   Utf8,
@@ -23,6 +25,16 @@ export function checkDecimal(precision: number, scale: number): void {
   if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
     throw new Error(`unsupported decimal scale ${scale} for precision ${precision}: needs 0..precision`);
   }
+}
+
+/**
+ * List<Utf8> with a nullable child field named 'element': arrow-rs (parquet-wasm) names the Parquet leaf after the
+ * Arrow child field, so this gives the standard three-level LIST layout `optional group <col> (LIST) { repeated group
+ * list { optional binary element (STRING) } }` (arrow-rs's default 'item' is legal but not the spec's name).
+ * DuckDB reads it as VARCHAR[].
+ */
+export function utf8ListType(): List<Utf8> {
+  return new List(new Field('element', new Utf8(), true));
 }
 
 /** The Arrow type a column is written as. Throws for a ColumnType this writer does not support. */
@@ -54,6 +66,9 @@ export function arrowTypeOf(t: ColumnType): DataType {
     case 'timestamp':
       if (t.tz !== null && t.tz !== 'UTC') throw new Error(`unsupported timestamp zone ${JSON.stringify(t.tz)}`);
       return new TimestampMicrosecond(t.tz);
+    case 'list':
+      if (t.element?.kind !== 'utf8') throw new Error(`unsupported ColumnType ${JSON.stringify(t)}`);
+      return utf8ListType();
     default:
       throw new Error(`unsupported ColumnType ${JSON.stringify(t)}`);
   }

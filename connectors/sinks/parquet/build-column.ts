@@ -11,7 +11,7 @@ import type {
   Int32,
   Int64,
 } from 'apache-arrow';
-import type { TimeMicrosecond, TimestampMicrosecond, Utf8 } from 'apache-arrow';
+import type { List, TimeMicrosecond, TimestampMicrosecond, Utf8 } from 'apache-arrow';
 import type { ColumnSpec } from '../../../schemas/column-type.ts';
 import {
   buildBool,
@@ -26,6 +26,7 @@ import {
   buildTimestamp,
   type ColumnSlice,
 } from './build-fixed.ts';
+import { buildUtf8List } from './build-list.ts';
 import { buildBinary, buildUtf8 } from './build-varwidth.ts';
 import type { QualitySink } from './quality.ts';
 
@@ -64,6 +65,8 @@ export function buildColumn(
       return buildTime(slice as ColumnSlice<TimeMicrosecond>);
     case 'timestamp':
       return buildTimestamp(slice as ColumnSlice<TimestampMicrosecond>);
+    case 'list':
+      return buildUtf8List(slice as ColumnSlice<List<Utf8>>);
     default:
       throw new Error(`unsupported ColumnType ${JSON.stringify(spec.type)}`);
   }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { ColumnType } from '../../../schemas/column-type.ts';
 import { encodeParquet, readParquetFile } from './index.ts';
-import { ALL_ROWS, ALL_TYPES, bigInput, Duck, input } from './test-fixtures.ts';
+import { ALL_ROWS, ALL_TYPES, bigInput, Duck, input, listInput } from './test-fixtures.ts';
 
 let duck: Duck;
 const save = (bytes: Uint8Array): string => duck.save(bytes);
@@ -226,6 +226,10 @@ test('output is deterministic: the same input gives byte-identical files', (t) =
   const d = encodeParquet(input(ALL_TYPES, ALL_ROWS, { metadata })).bytes;
   t.true(Buffer.from(a).equals(b));
   t.true(Buffer.from(c).equals(d));
+  // A list<utf8> column (offsets + child UTF-8 data) spanning several row groups.
+  const e = encodeParquet(listInput(10_000, { metadata, rowGroupRows: 3000 })).bytes;
+  const f = encodeParquet(listInput(10_000, { metadata, rowGroupRows: 3000 })).bytes;
+  t.true(Buffer.from(e).equals(f));
   // Insertion order of the metadata object does not matter either.
   const reversed = Object.fromEntries(Object.entries(metadata).reverse());
   t.true(Buffer.from(encodeParquet(input(ALL_TYPES, ALL_ROWS, { metadata: reversed })).bytes).equals(c));

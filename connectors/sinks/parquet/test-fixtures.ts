@@ -145,3 +145,31 @@ export function bigInput(rows: number, extra: Partial<ParquetInput> = {}): Parqu
     ...extra,
   };
 }
+
+export const UTF8_LIST: ColumnType = { kind: 'list', element: { kind: 'utf8' } };
+
+/**
+ * `rows` rows of (id int64, _unchanged list<utf8>): every 7th row null, every 5th an empty list, the rest 1–3
+ * column names (some non-ASCII), in the canonical text form (JSON array of strings).
+ */
+export function listInput(rows: number, extra: Partial<ParquetInput> = {}): ParquetInput {
+  const id: string[] = new Array(rows);
+  const unchanged: (string | null)[] = new Array(rows);
+  const names = ['notes', 'photo', '备注', 'Ünïcödé 😀'];
+  for (let r = 0; r < rows; r++) {
+    id[r] = String(r);
+    if (r % 7 === 0) unchanged[r] = null;
+    else if (r % 5 === 0) unchanged[r] = '[]';
+    else unchanged[r] = JSON.stringify(names.slice(r % 4, (r % 4) + 1 + (r % 3)));
+  }
+  return {
+    columns: [
+      { name: 'id', type: { kind: 'int64' } },
+      { name: '_unchanged', type: UTF8_LIST },
+    ],
+    rows,
+    values: [id, unchanged],
+    metadata: { 'sluice.table': 'public.docs' },
+    ...extra,
+  };
+}
