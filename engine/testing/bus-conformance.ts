@@ -218,6 +218,18 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
     t.deepEqual(await shape(0n, 10n, 100), [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
   });
 
+  it('one very large batch (a big transaction) is stored whole, in order, across two resources', async (t, bus) => {
+    const n = 25_000;
+    const events = Array.from({ length: n }, (_, i) => event(i % 2 ? 'people' : 'firms', testPosition(0x200n, i)));
+    const r = await bus.append('src', events);
+    t.is(r.appended, n);
+    t.deepEqual(r.heads, { firms: BigInt(n / 2), people: BigInt(n / 2) });
+    const people = await readAll(bus, 'people');
+    t.is(people.length, n / 2);
+    t.true(people.every((e, i) => e.seq === String(i + 1) && e.position === testPosition(0x200n, 2 * i + 1)));
+    t.is(await bus.sourcePosition('src'), testPosition(0x200n, n - 1));
+  });
+
   it('values stay exact strings; null is distinct from an absent column', async (t, bus) => {
     const after = {
       id: '9223372036854775807',

@@ -5,6 +5,9 @@ import { withTransaction } from '../../state/postgres/transaction.ts';
 
 type StoredEvent = Omit<ChangeEvent, 'resource' | 'seq' | 'position'>;
 
+/** Events per insert statement within one append. */
+const INSERT_CHUNK = 10_000;
+
 /**
  * The embedded default bus: an append-only log table in the state database (DESIGN.md, Ports). One row per event,
  * keyed by (resource, seq). Appends are serialized per source by a row lock on the source's position, which also
@@ -38,19 +41,22 @@ export class PostgresBus implements Bus {
       );
       for (const r of headRows.rows) heads[r.resource] = BigInt(r.seq);
 
-      // One JSON document per append: a single native stringify, no per-element array-literal escaping.
-      const doc: [string, string, string, StoredEvent][] = [];
-      for (const e of fresh) {
-        const seq = (heads[e.resource] ?? 0n) + 1n;
-        heads[e.resource] = seq;
-        const { resource, position, ...rest } = e;
-        doc.push([resource, seq.toString(), position, rest]);
+      // One JSON document per statement (a native stringify, no per-element array-literal escaping), in chunks so
+      // that a huge transaction never builds a string beyond V8's limit; all chunks commit together.
+      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+        const doc: [string, string, string, StoredEvent][] = [];
+        for (const e of fresh.slice(i, i + INSERT_CHUNK)) {
+          const seq = (heads[e.resource] ?? 0n) + 1n;
+          heads[e.resource] = seq;
+          const { resource, position, ...rest } = e;
+          doc.push([resource, seq.toString(), position, rest]);
+        }
+        await c.query(
+          `insert into sluice_bus_events (resource, seq, source, position, event)
+           select x->>0, (x->>1)::bigint, $2, x->>2, x->3 from json_array_elements($1::json) as x`,
+          [JSON.stringify(doc), source],
+        );
       }
-      await c.query(
-        `insert into sluice_bus_events (resource, seq, source, position, event)
-         select x->>0, (x->>1)::bigint, $2, x->>2, x->3 from json_array_elements($1::json) as x`,
-        [JSON.stringify(doc), source],
-      );
       await c.query(
         'update sluice_bus_heads h set seq = v.seq from unnest($1::text[], $2::bigint[]) as v(resource, seq) where h.resource = v.resource',
         [Object.keys(heads), Object.values(heads).map(String)],
