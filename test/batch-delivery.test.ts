@@ -246,6 +246,8 @@ test.serial('the local API reports health, readiness, status and metrics', async
   t.regex(metrics, /^sluice_masked_values_total\{strategy="partial"\} \d+$/m);
   t.regex(metrics, /^sluice_quality_failures_total\{resource="relief-recipients",check="mask-fallback-hash"\} 1$/m);
   t.regex(metrics, /^sluice_subscription_lag_seconds\{subscription="audit-relief"\} 0$/m);
+  t.regex(metrics, /^sluice_source_lag_bytes\{source="civil-affairs"\} \d+$/m);
+  t.regex(metrics, /^sluice_source_up\{source="civil-affairs",state="STREAMING"\} 1$/m);
 });
 
 test.serial('a TRUNCATE arrives as an _op = t row with no values, counted in the manifest', async (t) => {

@@ -29,6 +29,8 @@ export interface SourceStatus {
   confirmed: string | null;
   /** Last checkpoint received from the source. */
   received: string | null;
+  /** How far the source's retained position lags its current write position (Postgres: WAL bytes), last sampled. */
+  lagBytes?: number;
   error?: string;
 }
 

@@ -60,6 +60,16 @@ export class EngineMetrics {
       },
     });
     new Gauge({
+      name: 'sluice_source_lag_bytes',
+      help: 'WAL the source slot holds back: current write position minus the confirmed position (sampled every 10 s)',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of src.sources()) if (s.lagBytes !== undefined) this.set({ source: s.id }, s.lagBytes);
+      },
+    });
+    new Gauge({
       name: 'sluice_bus_backlog_events',
       help: 'Events on the bus not yet delivered to the slowest subscription of the resource',
       labelNames: ['resource'],

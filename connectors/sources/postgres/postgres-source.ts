@@ -231,7 +231,9 @@ export class PostgresSource implements Source {
     endedEarly.catch(() => {}); // after the start, an end is reported through fail() instead
     await Promise.race([started, endedEarly]);
     this.state = 'STREAMING';
-    this.statusTimer = setInterval(() => void this.sendStatus(), this.opts.statusIntervalMs ?? 10_000);
+    const tick = () => void this.sendStatus().then(() => this.sampleLag());
+    this.statusTimer = setInterval(tick, this.opts.statusIntervalMs ?? 10_000);
+    tick();
     this.log.info('streaming', { slot: this.slot, publication: this.publication });
   }
 
@@ -291,12 +293,37 @@ export class PostgresSource implements Source {
       .catch((e: unknown) => this.log.warn('standby status failed', { error: String(e) }));
   }
 
+  /**
+   * WAL the slot holds back: the server's current write position minus the slot's confirmed position (what
+   * `sluice_source_lag_bytes` reports). Sampled on the status timer over a small admin connection.
+   */
+  private async sampleLag(): Promise<void> {
+    if (this.state === 'STOPPED') return; // close() ends the admin pool; never open a new one after it
+    try {
+      if (!this.admin) {
+        this.admin = new pg.Pool({ connectionString: this.opts.url, max: 1, connectionTimeoutMillis: 10_000 });
+        this.admin.on('error', () => {}); // an idle admin connection dropping is not a source failure
+      }
+      const { rows } = await this.admin.query<{ lag: string | null }>(
+        'select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint::text as lag from pg_replication_slots where slot_name = $1',
+        [this.slot],
+      );
+      if (rows[0]?.lag != null) this.lagBytes = Number(rows[0].lag);
+    } catch (e) {
+      this.log.debug('lag sample failed', { error: (e as Error).message });
+    }
+  }
+
+  private admin: pg.Pool | null = null;
+  private lagBytes: number | undefined;
+
   status(): SourceStatus {
     return {
       id: this.id,
       state: this.state,
       confirmed: this.confirmed === 0n ? null : bigIntToLsn(this.confirmed),
       received: this.received,
+      ...(this.lagBytes !== undefined ? { lagBytes: this.lagBytes } : {}),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
   }
@@ -321,6 +348,8 @@ export class PostgresSource implements Source {
       await this.sendStatus(service);
       await service.destroy().catch(() => {});
     }
+    await this.admin?.end().catch(() => {});
+    this.admin = null;
     this.wake?.();
     this.space?.();
   }
