@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isSluiceError, type SluiceError } from '../engine/errors.ts';
 import { silentLogger } from '../engine/ports/index.ts';
 import { freePort } from '../ops/net/free-port.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
@@ -43,7 +44,7 @@ test('an unreachable provider is marked FAILED and retried; the engine keeps run
   }
 });
 
-test('a slot that disappeared after changes were delivered is refused with recovery steps, not silently re-created', async (t) => {
+test('a slot that disappeared after changes were delivered stops the start with recovery steps; none is silently re-created', async (t) => {
   t.timeout(90_000);
   const server = await startPostgres();
   const work = mkdtempSync(join(tmpdir(), 'sluice-slot-'));
@@ -67,20 +68,41 @@ test('a slot that disappeared after changes were delivered is refused with recov
     await provider.query(`select pg_drop_replication_slot('sluice_civil_affairs')`);
     await provider.query(`insert into relief_recipients (id, name) values (2, '李四')`); // would be lost
 
-    const second = await startEngine(cfg, { logger: silentLogger });
-    try {
-      const status = await waitFor('the source to refuse', async () => {
-        const s = await second.status();
-        return s.sources[0]?.state === 'FAILED' ? s : null;
-      });
-      t.regex(status.sources[0]!.error ?? '', /replication slot sluice_civil_affairs is missing/);
-      const { rowCount } = await provider.query(
-        `select 1 from pg_replication_slots where slot_name = 'sluice_civil_affairs'`,
-      );
-      t.is(rowCount, 0, 'no slot was silently re-created');
-    } finally {
-      await second.drain();
-    }
+    const err = await t.throwsAsync(startEngine(cfg, { logger: silentLogger }));
+    t.true(isSluiceError(err, 'SLOT_INVALID'));
+    t.regex(
+      err!.message,
+      /^providers\[0\]\.connector\.url: provider "civil-affairs": replication slot sluice_civil_affairs is missing/,
+    );
+    t.regex(String((err as SluiceError).details.recovery), /pg_create_logical_replication_slot/);
+    const { rowCount } = await provider.query(
+      `select 1 from pg_replication_slots where slot_name = 'sluice_civil_affairs'`,
+    );
+    t.is(rowCount, 0, 'no slot was silently re-created');
+  } finally {
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('a configured column missing from the provider table stops the start, naming the config path', async (t) => {
+  t.timeout(60_000);
+  const server = await startPostgres();
+  const work = mkdtempSync(join(tmpdir(), 'sluice-col-'));
+  try {
+    const { client: provider } = await server.database('provider');
+    await provider.query(RELIEF_DDL.replace('notes text,', ''));
+    const cfg = reliefConfig({
+      dataDir: join(work, 'data'),
+      providerUrl: server.url('provider'),
+      stateUrl: (await server.database('state')).url,
+      outDir: join(work, 'out'),
+    });
+    const err = await t.throwsAsync(startEngine(cfg, { logger: silentLogger }));
+    t.is(
+      err!.message,
+      'resources[0].fields.notes: resource "relief-recipients": column "notes" does not exist in public.relief_recipients',
+    );
   } finally {
     await server.stop();
     rmSync(work, { recursive: true, force: true });

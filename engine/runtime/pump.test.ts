@@ -107,19 +107,19 @@ test('a failed append confirms nothing; the source is restarted and every change
   await run;
 });
 
-test('the first start attempt is reported once: false while the provider is unreachable, and the pump keeps trying', async (t) => {
+test('the first start attempt is reported once, with its error, and the pump keeps trying', async (t) => {
   const bus = new MemoryBus();
   const source = new ScriptedSource([batch(1, 1, '0/D')]);
   source.failStarts = 2;
-  const attempts: boolean[] = [];
+  const attempts: unknown[] = [];
   const abort = new AbortController();
   const run = pumpSource(source, bus, silentLogger, abort.signal, {
     register: async () => new Map(),
     retry: { minMs: 1, maxMs: 2 },
-    onFirstAttempt: (ok) => attempts.push(ok),
+    onFirstAttempt: (error) => attempts.push(error === undefined ? 'started' : (error as Error).message),
   });
   await until(() => source.commits.length > 0);
-  t.deepEqual(attempts, [false]);
+  t.deepEqual(attempts, ['provider unreachable']);
   t.is(source.starts, 3);
   abort.abort();
   await run;

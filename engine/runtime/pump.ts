@@ -8,10 +8,10 @@ export interface PumpOptions {
   retry?: { minMs: number; maxMs: number };
   onAppend?: (info: { source: string; events: number; checkpoint: string }) => void;
   /**
-   * Called once, after the first start attempt: `true` when the source started (its slot exists from then on, so
-   * no later change is missed), `false` when it failed and is being retried in the background.
+   * Called once, after the first start attempt: without an error when the source started (its slot exists from
+   * then on, so no later change is missed), with the error when it failed (it is retried in the background).
    */
-  onFirstAttempt?: (started: boolean) => void;
+  onFirstAttempt?: (error?: unknown) => void;
 }
 
 /**
@@ -24,15 +24,15 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
   const retry = opts.retry ?? { minMs: 1000, maxMs: 30_000 };
   let backoff = retry.minMs;
   let firstAttempt = opts.onFirstAttempt;
-  const attempted = (ok: boolean) => {
-    firstAttempt?.(ok);
+  const attempted = (error?: unknown) => {
+    firstAttempt?.(error);
     firstAttempt = undefined;
   };
   while (!signal.aborted) {
     try {
       const lastPosition = await bus.sourcePosition(source.id);
       const schemaVersions = await opts.register(await source.start(signal, { lastPosition }));
-      attempted(true);
+      attempted();
       for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
         if (batch.events.length > 0) {
           for (const e of batch.events) e.schemaVersion = schemaVersions.get(e.resource) ?? 0;
@@ -43,7 +43,7 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
         backoff = retry.minMs;
       }
     } catch (e) {
-      attempted(false);
+      attempted(e);
       if (signal.aborted) break;
       log.error('source failed; retrying', { error: (e as Error).message, retryInMs: backoff });
       await sleep(backoff, signal);

@@ -1,8 +1,10 @@
 import type { BatchSubscription } from '../../engine/delivery/batch-cycle.ts';
+import { SluiceError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/ports/index.ts';
 import { decideGrant } from '../../engine/rules/grant.ts';
 import { PostgresSource } from '../../connectors/sources/postgres/postgres-source.ts';
 import type { Config } from '../../schemas/index.ts';
+import { formatPath } from '../config/issues.ts';
 import { maskingMatrix } from '../config/masking-matrix.ts';
 
 /** A batch subscription as the engine runs it, with its schedule. */
@@ -56,4 +58,28 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
     });
   }
   return subs;
+}
+
+/**
+ * The config path a source error is about (from its details: resource, column, provider), prefixed to its message:
+ * `resources[0].fields.mobile: column "mobile" does not exist in public.relief_recipients`.
+ */
+export function withConfigPath(cfg: Config, e: SluiceError): SluiceError {
+  const d = e.details;
+  const ri = cfg.resources.findIndex((r) => r.id === d.resource);
+  const pi = cfg.providers.findIndex((p) => p.id === (d.provider ?? cfg.resources[ri]?.provider));
+  let path: (string | number)[] | null = null;
+  if (ri >= 0 && typeof d.column === 'string') {
+    const r = cfg.resources[ri]!;
+    path = Object.hasOwn(r.fields, d.column)
+      ? ['resources', ri, 'fields', d.column]
+      : ['resources', ri, 'key', r.key.indexOf(d.column)];
+  } else if (ri >= 0) path = ['resources', ri, 'table'];
+  else if (pi >= 0) path = ['providers', pi, 'connector', 'url'];
+  if (!path) return e;
+  return new SluiceError(e.code, `${formatPath(path)}: ${e.message}`, {
+    retriable: e.retriable,
+    details: { ...e.details, configPath: formatPath(path) },
+    cause: e,
+  });
 }

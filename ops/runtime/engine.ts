@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
-import { SluiceError } from '../../engine/errors.ts';
+import { isSluiceError, SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
 import { PostgresBus } from '../../connectors/bus/postgres/postgres-bus.ts';
@@ -13,7 +13,7 @@ import type { Config } from '../../schemas/index.ts';
 import { startApi } from '../api/server.ts';
 import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
 import { EngineMetrics } from '../metrics/metrics.ts';
-import { buildSources, compileSubscriptions } from './compile.ts';
+import { buildSources, compileSubscriptions, withConfigPath } from './compile.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
 
@@ -102,16 +102,20 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       return versions;
     };
     // Wait for each source's first start attempt, so that once the engine is up every reachable source has its
-    // slot and no change made from then on can be missed; an unreachable one keeps retrying in the background.
-    await Promise.all(
+    // slot and no change made from then on can be missed. An unreachable provider keeps retrying in the background;
+    // a configuration that cannot work (a missing table or column, wal_level, privileges, a vanished slot) stops
+    // the start with the config path named (DESIGN.md: run start checks like `validate --online`).
+    const firstErrors = await Promise.all(
       sources.map(
         (source) =>
-          new Promise<boolean>((onFirstAttempt) => {
+          new Promise<unknown>((onFirstAttempt) => {
             const pumpLog = log.child({ component: 'pump', sourceId: source.id });
             pumps.push(pumpSource(source, bus, pumpLog, abort.signal, { register, onFirstAttempt }));
           }),
       ),
     );
+    const fatal = firstErrors.find((e) => isSluiceError(e) && !e.retriable && e.code !== 'UNAVAILABLE');
+    if (fatal) throw withConfigPath(cfg, fatal as SluiceError);
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);

@@ -80,12 +80,16 @@ export class PostgresSource implements Source {
         throw new SluiceError(
           'SOURCE_FAILED',
           `provider "${this.id}": wal_level is "${wal.rows[0]?.wal_level}", logical replication needs wal_level=logical (set it in postgresql.conf and restart the server)`,
+          { details: { provider: this.id, setting: 'wal_level' } },
         );
       }
       const shapes: ResourceShape[] = [];
       for (const r of this.opts.resources) {
         const t = parseTable(r.table);
-        const live = await introspectTable(client, t);
+        const live = await introspectTable(client, t).catch((e: unknown) => {
+          if (e instanceof SluiceError) e.details.resource = r.id;
+          throw e;
+        });
         const byName = new Map(live.map((c) => [c.name, c]));
         for (const c of [...r.key, ...r.columns]) {
           if (!byName.has(c)) {
@@ -119,7 +123,9 @@ export class PostgresSource implements Source {
       return shapes;
     } catch (e) {
       this.fail(e);
-      throw mapPgError(e, `provider "${this.id}"`);
+      const err = mapPgError(e, `provider "${this.id}"`);
+      err.details.provider ??= this.id;
+      throw err;
     } finally {
       await client.end().catch(() => {});
     }
