@@ -8,8 +8,6 @@ export interface ChangeBatch {
    * (Postgres: the commit end LSN of the batch's last transaction). Opaque to the engine.
    */
   checkpoint: string;
-  /** The position of the batch's last event (fixed-width; orders as a string within one source). */
-  lastPosition: string;
 }
 
 /** A resource's columns as the source reports them (types come from the database, never retyped by hand). */

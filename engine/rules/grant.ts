@@ -9,7 +9,7 @@ export interface GrantedField {
   strategy: Exclude<Strategy, 'deny'>;
 }
 
-export type GrantProblemReason = 'not-in-resource' | 'unclassified' | 'share-none' | 'deny' | 'override-looser';
+export type GrantProblemReason = 'unclassified' | 'share-none' | 'deny' | 'override-looser';
 
 export interface GrantProblem {
   /** Index of the field in the subscription's `fields` (or the `masks` key for an override). */

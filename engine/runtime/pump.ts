@@ -6,7 +6,6 @@ export interface PumpOptions {
   maxEventsPerAppend?: number;
   /** Back-off after a source failure: doubles from min to max. */
   retry?: { minMs: number; maxMs: number };
-  onAppend?: (info: { source: string; events: number; checkpoint: string }) => void;
   /**
    * Called once, after the first start attempt: without an error when the source started (its slot exists from
    * then on, so no later change is missed), with the error when it failed (it is retried in the background).
@@ -39,7 +38,6 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
           await bus.append(source.id, batch.events);
         }
         await source.commit(batch.checkpoint);
-        opts.onAppend?.({ source: source.id, events: batch.events.length, checkpoint: batch.checkpoint });
         backoff = retry.minMs;
       }
     } catch (e) {

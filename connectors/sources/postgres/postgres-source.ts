@@ -113,12 +113,7 @@ export class PostgresSource implements Source {
         });
       }
       await this.ensurePublication(client);
-      await this.ensureSlot(client, opts.lastPosition);
-      const { rows: slotRows } = await client.query<{ confirmed: string | null }>(
-        'select confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
-        [this.slot],
-      );
-      const slotConfirmed = slotRows[0]?.confirmed;
+      const slotConfirmed = await this.ensureSlot(client, opts.lastPosition);
       if (slotConfirmed && lsnToBigInt(slotConfirmed) > this.confirmed) this.confirmed = lsnToBigInt(slotConfirmed);
       return shapes;
     } catch (e) {
@@ -138,7 +133,8 @@ export class PostgresSource implements Source {
     else await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  private async ensureSlot(client: pg.Client, lastPosition: string | null): Promise<void> {
+  /** Creates the slot if missing (refused when the bus already holds changes from it); returns its confirmed LSN. */
+  private async ensureSlot(client: pg.Client, lastPosition: string | null): Promise<string | null> {
     const { rows } = await client.query<{ plugin: string; confirmed: string | null }>(
       'select plugin, confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
       [this.slot],
@@ -158,9 +154,14 @@ export class PostgresSource implements Source {
       );
     }
     if (!slot) {
-      await client.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [this.slot]);
+      const created = await client.query<{ lsn: string }>(
+        `select lsn::text from pg_create_logical_replication_slot($1, 'pgoutput')`,
+        [this.slot],
+      );
       this.log.info('created replication slot', { slot: this.slot });
-    } else if (slot.plugin !== 'pgoutput') {
+      return created.rows[0]?.lsn ?? null;
+    }
+    if (slot.plugin !== 'pgoutput') {
       throw new SluiceError(
         'SLOT_INVALID',
         `replication slot ${this.slot} uses plugin "${slot.plugin}", not pgoutput`,
@@ -172,6 +173,7 @@ export class PostgresSource implements Source {
         },
       );
     }
+    return slot.confirmed;
   }
 
   async *read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch> {
@@ -187,7 +189,7 @@ export class PostgresSource implements Source {
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = null;
         }
-        const batch: ChangeBatch = { events: [], checkpoint: '', lastPosition: '' };
+        const batch: ChangeBatch = { events: [], checkpoint: '' };
         while (
           this.queue.length > 0 &&
           (batch.events.length === 0 || batch.events.length + this.queue[0]!.events.length <= opts.maxEvents)
@@ -197,7 +199,6 @@ export class PostgresSource implements Source {
           for (const e of tx.events) batch.events.push(e);
           batch.checkpoint = tx.commitEndLsn;
         }
-        batch.lastPosition = batch.events.at(-1)?.position ?? '';
         this.space?.();
         yield batch;
       }
