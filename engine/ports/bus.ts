@@ -15,11 +15,14 @@ export interface Bus {
   /**
    * Appends one source batch atomically and durably. Assigns each event its resource's next `seq` (strictly
    * increasing). Idempotent by position: events whose position is not after the source's last stored position are
-   * dropped, so replaying a batch after a crash stores nothing twice.
+   * dropped, so replaying a batch after a crash stores nothing twice. `checkpoint`, when given, is stored in the
+   * same transaction: the source position the source may confirm once this append is durable (opaque here).
    */
-  append(source: string, events: SourceEvent[], signal?: AbortSignal): Promise<AppendResult>;
+  append(source: string, events: SourceEvent[], opts?: { checkpoint?: string }): Promise<AppendResult>;
   /** The last stored position of a source, or null. */
   sourcePosition(source: string): Promise<string | null>;
+  /** The last checkpoint stored with an append, or null: what the source has been allowed to confirm. */
+  sourceCheckpoint(source: string): Promise<string | null>;
   /** The highest seq of a resource (0n when empty). */
   head(resource: string): Promise<bigint>;
   /** Events of a resource with fromExclusive < seq ≤ toInclusive in seq order, in pages of at most `pageSize`. */

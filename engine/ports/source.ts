@@ -1,11 +1,16 @@
 import type { ColumnSpec, SourceEvent } from '../../schemas/index.ts';
 
-/** A run of whole transactions in commit order, and the source checkpoint that covers them. */
+/**
+ * Whole transactions in commit order — or one fragment of a large committed transaction, its last fragment carrying
+ * the checkpoint — and the source checkpoint that covers them. A batch may hold no events and only a checkpoint
+ * (an idle source moving past WAL that holds nothing for it).
+ */
 export interface ChangeBatch {
   events: SourceEvent[];
   /**
-   * The source position to confirm once this batch and every batch before it is durable in the bus
-   * (Postgres: the commit end LSN of the batch's last transaction). Opaque to the engine.
+   * The source position to confirm once this batch and every batch before it is durable in the bus; stored with the
+   * append (Postgres: the commit end LSN of the batch's last transaction, never past an open transaction's start).
+   * Empty for a fragment that must not be confirmed yet. Opaque to the engine.
    */
   checkpoint: string;
 }
@@ -29,6 +34,10 @@ export interface SourceStatus {
   received: string | null;
   /** How far the source's retained position lags its current write position (Postgres: WAL bytes), last sampled. */
   lagBytes?: number;
+  /** Seconds the bus is behind the source (DESIGN.md `sluice_source_lag_seconds`), while streaming. */
+  lagSeconds?: number;
+  /** The confirmed position has not moved for the configured time while the source kept writing. */
+  stalled?: boolean;
   error?: string;
 }
 
@@ -40,10 +49,14 @@ export interface Source {
   readonly id: string;
   /**
    * Prepares the source (publication, slot) and reports the shape of every resource it streams. `lastPosition` is
-   * the last position the bus holds from this source: a source that cannot resume from it (its slot is gone) must
-   * refuse with SLOT_INVALID rather than silently start from now.
+   * the last event position the bus holds from this source, `checkpoint` the last checkpoint stored with an append.
+   * A source that cannot resume exactly there (its slot is gone, invalidated, or confirmed beyond the checkpoint)
+   * must refuse with SLOT_INVALID rather than silently skip changes.
    */
-  start(signal: AbortSignal, opts: { lastPosition: string | null }): Promise<ResourceShape[]>;
+  start(
+    signal: AbortSignal,
+    opts: { lastPosition: string | null; checkpoint: string | null },
+  ): Promise<ResourceShape[]>;
   /** Commit-ordered batches of whole transactions; ends when `signal` aborts or `close` is called. */
   read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch>;
   /** Confirms a checkpoint (monotonic; an older one is ignored). */

@@ -30,14 +30,15 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
   while (!signal.aborted) {
     try {
       const lastPosition = await bus.sourcePosition(source.id);
-      const schemaVersions = await opts.register(await source.start(signal, { lastPosition }));
+      const checkpoint = await bus.sourceCheckpoint(source.id);
+      const schemaVersions = await opts.register(await source.start(signal, { lastPosition, checkpoint }));
       attempted();
       for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
-        if (batch.events.length > 0) {
+        if (batch.events.length > 0 || batch.checkpoint) {
           for (const e of batch.events) e.schemaVersion = schemaVersions.get(e.resource) ?? 0;
-          await bus.append(source.id, batch.events);
+          await bus.append(source.id, batch.events, batch.checkpoint ? { checkpoint: batch.checkpoint } : {});
         }
-        await source.commit(batch.checkpoint);
+        if (batch.checkpoint) await source.commit(batch.checkpoint);
         backoff = retry.minMs;
       }
     } catch (e) {

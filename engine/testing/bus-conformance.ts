@@ -175,6 +175,20 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
     t.is(await bus.sourcePosition('other'), null);
   });
 
+  it('a checkpoint is stored with its append, also when every event is a replay or there is none', async (t, bus) => {
+    t.is(await bus.sourceCheckpoint('src'), null);
+    await bus.append('src', [event('people', p(0))]);
+    t.is(await bus.sourceCheckpoint('src'), null, 'an append without a checkpoint stores none');
+    await bus.append('src', [event('people', p(1))], { checkpoint: 'cp-1' });
+    t.is(await bus.sourceCheckpoint('src'), 'cp-1');
+    await bus.append('src', [event('people', p(1))], { checkpoint: 'cp-2' });
+    t.is(await bus.sourceCheckpoint('src'), 'cp-2', 'a replayed batch still moves the checkpoint');
+    await bus.append('src', [], { checkpoint: 'cp-3' });
+    t.is(await bus.sourceCheckpoint('src'), 'cp-3', 'an idle checkpoint (no events) is stored');
+    t.is(await bus.sourcePosition('src'), p(1));
+    t.is(await bus.sourceCheckpoint('other'), null);
+  });
+
   it('head is 0n for an unknown resource', async (t, bus) => {
     t.is(await bus.head('nothing-here'), 0n);
     await bus.append('src', [event('people', p(0))]);

@@ -14,13 +14,17 @@ export class MemoryBus implements Bus {
   private readonly heads = new Map<string, bigint>();
   private readonly log = new Map<string, Stored[]>();
 
-  async append(source: string, events: SourceEvent[], signal?: AbortSignal): Promise<AppendResult> {
-    signal?.throwIfAborted();
+  private readonly checkpoints = new Map<string, string>();
+
+  async append(source: string, events: SourceEvent[], opts: { checkpoint?: string } = {}): Promise<AppendResult> {
     const stored = this.positions.get(source) ?? '';
     if (!this.positions.has(source)) this.positions.set(source, '');
     const fresh = events.filter((e) => e.position > stored);
     const heads: Record<string, bigint> = {};
-    if (fresh.length === 0) return { appended: 0, heads };
+    if (fresh.length === 0) {
+      if (opts.checkpoint) this.checkpoints.set(source, opts.checkpoint);
+      return { appended: 0, heads };
+    }
     // Serialize first, so that a value JSON cannot hold fails the whole append before anything is stored.
     const rows = fresh.map((e) => {
       const { resource, ...rest } = e;
@@ -36,7 +40,12 @@ export class MemoryBus implements Bus {
     }
     for (const [resource, seq] of Object.entries(heads)) this.heads.set(resource, seq);
     this.positions.set(source, fresh[fresh.length - 1]!.position);
+    if (opts.checkpoint) this.checkpoints.set(source, opts.checkpoint);
     return { appended: fresh.length, heads };
+  }
+
+  async sourceCheckpoint(source: string): Promise<string | null> {
+    return this.checkpoints.get(source) ?? null;
   }
 
   async sourcePosition(source: string): Promise<string | null> {

@@ -16,7 +16,7 @@ const INSERT_CHUNK = 10_000;
 export class PostgresBus implements Bus {
   constructor(private readonly pool: pg.Pool) {}
 
-  async append(source: string, events: SourceEvent[]): Promise<AppendResult> {
+  async append(source: string, events: SourceEvent[], opts: { checkpoint?: string } = {}): Promise<AppendResult> {
     return withTransaction(this.pool, async (c) => {
       await c.query(`insert into sluice_bus_sources (source, position) values ($1, '') on conflict do nothing`, [
         source,
@@ -28,6 +28,9 @@ export class PostgresBus implements Bus {
       const stored = rows[0]?.position ?? '';
       const fresh = events.filter((e) => e.position > stored);
       const heads: Record<string, bigint> = {};
+      if (opts.checkpoint) {
+        await c.query('update sluice_bus_sources set checkpoint = $2 where source = $1', [source, opts.checkpoint]);
+      }
       if (fresh.length === 0) return { appended: 0, heads };
 
       const resources = [...new Set(fresh.map((e) => e.resource))].sort();
@@ -75,6 +78,14 @@ export class PostgresBus implements Bus {
       [source],
     );
     return rows[0]?.position || null;
+  }
+
+  async sourceCheckpoint(source: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ checkpoint: string | null }>(
+      'select checkpoint from sluice_bus_sources where source = $1',
+      [source],
+    );
+    return rows[0]?.checkpoint ?? null;
   }
 
   async head(resource: string): Promise<bigint> {

@@ -40,3 +40,24 @@ export async function introspectTable(client: pg.ClientBase, t: TableRef): Promi
   }
   return rows;
 }
+
+/** What a table's deletes and key-changing updates carry: its replica identity and that identity's columns. */
+export async function replicaIdentity(
+  client: pg.ClientBase,
+  t: TableRef,
+): Promise<{ mode: 'default' | 'full' | 'nothing' | 'index'; columns: string[] }> {
+  const { rows } = await client.query<{ mode: string; columns: string[] | null }>(
+    `select c.relreplident as mode,
+            (select array_agg(a.attname order by a.attnum)
+               from pg_index i
+               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+              where i.indrelid = c.oid
+                and ((c.relreplident = 'd' and i.indisprimary) or (c.relreplident = 'i' and i.indisreplident))) as columns
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relname = $2`,
+    [t.schema, t.name],
+  );
+  const row = rows[0];
+  const mode = ({ d: 'default', f: 'full', n: 'nothing', i: 'index' } as const)[row?.mode as 'd' | 'f' | 'n' | 'i'];
+  return { mode: mode ?? 'default', columns: row?.columns ?? [] };
+}

@@ -1,13 +1,17 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { LogicalReplicationService } from 'pg-logical-replication';
-import { RawTextPgoutputPlugin } from './raw-text-plugin.ts';
 import { SluiceError } from '../../../engine/errors.ts';
 import type { ChangeBatch, Logger, ResourceShape, Source, SourceStatus } from '../../../engine/ports/index.ts';
-import { introspectTable, parseTable, quoteTable } from './introspect.ts';
-import { bigIntToLsn, lsnToBigInt } from './lsn.ts';
-import { TxAssembler, type AssembledTx, type PgoutputMessage, type ResourceBinding } from './tx-assembler.ts';
-import { CANONICAL_TEXT_OPTIONS, columnTypeFor } from './type-map.ts';
+import type { SourceEvent } from '../../../schemas/index.ts';
 import { mapPgError } from './errors.ts';
+import { introspectTable, parseTable, quoteTable, replicaIdentity } from './introspect.ts';
+import { PgoutputDecoder, type PgMessage, type Relation } from './pgoutput-decoder.ts';
+import { lsnToNumber, numberToLsn, ReplicationStream, type WalChunk } from './replication-stream.ts';
+import { checkSlot, type SlotRow } from './slot-check.ts';
+import { eventPosition, TxAssembler, type CommittedTx, type PendingEvent } from './tx-assembler.ts';
+import { CANONICAL_TEXT_OPTIONS, columnTypeFor } from './type-map.ts';
 
 export interface PostgresResource {
   id: string;
@@ -24,18 +28,32 @@ export interface PostgresSourceOptions {
   url: string;
   resources: PostgresResource[];
   logger: Logger;
-  /** Events held in memory before the stream is paused (backpressure). Default 50 000. */
+  /** Events of committed transactions held in memory before reading pauses (backpressure). Default 50 000. */
   maxBufferedEvents?: number;
+  /** Events of one plain transaction held in memory before it moves to the spool. Default 20 000. */
+  spillAfter?: number;
+  /** Where streamed and large transactions wait for their commit. Default: a folder under the OS temp dir. */
+  spoolDir?: string;
   /** Standby status interval; must stay well under the server's wal_sender_timeout. Default 10 s. */
   statusIntervalMs?: number;
+  /** `pg_logical_emit_message` heartbeat interval (0 = off). Default 10 s. */
+  heartbeatIntervalMs?: number;
+  /** Alert when the confirmed position has not moved for this long while the server's WAL grows. Default 5 min. */
+  stallAfterMs?: number;
+  /** Pause after a small socket read so that the server batches its writes (see ReplicationStream). Default 1 ms. */
+  coalesceMs?: number;
 }
 
+type QueueItem = { tx: CommittedTx; commitMs: number } | { idle: number };
+
+const HEARTBEAT_PREFIX = 'sluice.heartbeat';
+
 /**
- * Postgres logical replication (pgoutput) through pg-logical-replication 2.5.0, used so that nothing is confirmed
- * behind our back (REFERENCE, "ack hazard"): `acknowledge.auto` is off and its timer disabled; a position is
- * confirmed only by `commit()` (after the bus made it durable), and this class answers keepalives itself with that
- * confirmed position. Values stay the server's text , so int8 and
- * numeric are exact and timestamps keep µs (RawTextPgoutputPlugin).
+ * PostgreSQL logical replication with a pgoutput protocol-2 decoder of our own on `pg`'s replication connection
+ * (REFERENCE: pg-logical-replication cannot stream large transactions, confirms on its own timer and spends most of
+ * the client CPU). Streaming is on, so a transaction of any size flows through the spool; a position is confirmed
+ * only after the bus stored it (the pump calls `commit` after the append that carried its checkpoint), never past an
+ * open transaction's start, and the stream keeps answering the server while reading is paused for backpressure.
  */
 export class PostgresSource implements Source {
   readonly id: string;
@@ -43,78 +61,76 @@ export class PostgresSource implements Source {
   readonly publication: string;
   private readonly opts: PostgresSourceOptions;
   private readonly log: Logger;
-  private bindings = new Map<string, ResourceBinding>();
+  private readonly spoolDir: string;
+  private bindings = new Map<string, { resource: string; key: string[]; keep: ReadonlySet<string> }>();
   private state: SourceStatus['state'] = 'STOPPED';
   private lastError: string | undefined;
-  private confirmed: bigint = 0n;
-  private received: string | null = null;
-  private service: LogicalReplicationService | null = null;
-  private queue: AssembledTx[] = [];
+  /** Last position sent to the server as flushed. */
+  private confirmed = 0;
+  private confirmedMovedAt = Date.now();
+  /** Highest checkpoint handed out with a batch (monotonic). */
+  private handedOut = 0;
+  private received: number | null = null;
+  private stream: ReplicationStream | null = null;
+  private assembler: TxAssembler | null = null;
+  private queue: QueueItem[] = [];
   private queuedEvents = 0;
+  private queuedSpools = 0;
   private wake: (() => void) | null = null;
   private space: (() => void) | null = null;
   private failure: Error | null = null;
-  private statusTimer: NodeJS.Timeout | null = null;
-  private assembler: TxAssembler | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private admin: pg.Pool | null = null;
+  private lagBytes: number | undefined;
+  private walAtConfirm: number | null = null;
+  private stalled = false;
+  /** Commit time (ms) of the oldest transaction handed out but not yet durable. */
+  private inFlightCommitMs: number | null = null;
+  private heartbeatOutstandingSince: number | null = null;
+  private heartbeatRtt = 0;
+  private heartbeatWarned = false;
+  private lastIdlePush = 0;
 
   constructor(opts: PostgresSourceOptions) {
     this.opts = opts;
     this.id = opts.id;
     this.slot = `sluice_${opts.id.replaceAll('-', '_')}`;
     this.publication = this.slot;
+    this.spoolDir = opts.spoolDir ?? join(tmpdir(), `sluice-spool-${process.pid}`, opts.id);
     this.log = opts.logger.child({ component: 'source', sourceId: opts.id });
   }
 
-  async start(signal: AbortSignal, opts: { lastPosition: string | null }): Promise<ResourceShape[]> {
+  async start(
+    signal: AbortSignal,
+    opts: { lastPosition: string | null; checkpoint: string | null },
+  ): Promise<ResourceShape[]> {
+    await this.stopStreaming();
     this.state = 'STARTING';
-    const client = new pg.Client({
-      connectionString: this.opts.url,
-      options: CANONICAL_TEXT_OPTIONS,
-      connectionTimeoutMillis: 10_000,
-    });
+    const client = new pg.Client(this.clientConfig());
     try {
       await client.connect();
       signal.throwIfAborted();
-      const wal = await client.query<{ wal_level: string }>('show wal_level');
-      if (wal.rows[0]?.wal_level !== 'logical') {
+      const settings = await client.query<{ wal_level: string; version: string }>(
+        `select current_setting('wal_level') as wal_level, current_setting('server_version_num') as version`,
+      );
+      const { wal_level: walLevel, version } = settings.rows[0]!;
+      if (walLevel !== 'logical') {
         throw new SluiceError(
           'SOURCE_FAILED',
-          `provider "${this.id}": wal_level is "${wal.rows[0]?.wal_level}", logical replication needs wal_level=logical (set it in postgresql.conf and restart the server)`,
+          `provider "${this.id}": wal_level is "${walLevel}", logical replication needs wal_level=logical (set it in postgresql.conf and restart the server)`,
           { details: { provider: this.id, setting: 'wal_level' } },
         );
       }
-      const shapes: ResourceShape[] = [];
-      for (const r of this.opts.resources) {
-        const t = parseTable(r.table);
-        const live = await introspectTable(client, t).catch((e: unknown) => {
-          if (e instanceof SluiceError) e.details.resource = r.id;
-          throw e;
-        });
-        const byName = new Map(live.map((c) => [c.name, c]));
-        for (const c of [...r.key, ...r.columns]) {
-          if (!byName.has(c)) {
-            throw new SluiceError(
-              'SOURCE_FAILED',
-              `resource "${r.id}": column "${c}" does not exist in ${t.schema}.${t.name}`,
-              {
-                details: { resource: r.id, column: c },
-              },
-            );
-          }
-        }
-        const keep = new Set([...r.key, ...r.columns]);
-        this.bindings.set(`${t.schema}.${t.name}`, { resource: r.id, key: r.key, keep });
-        shapes.push({
-          resource: r.id,
-          key: r.key,
-          columns: live
-            .filter((c) => keep.has(c.name))
-            .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type })),
-        });
+      if (Number(version) < 140000) {
+        throw new SluiceError(
+          'SOURCE_FAILED',
+          `provider "${this.id}": PostgreSQL ${version} is too old: streaming of large transactions (pgoutput protocol 2) needs PostgreSQL 14 or later`,
+          { details: { provider: this.id, serverVersion: version } },
+        );
       }
+      const shapes = await this.bind(client);
       await this.ensurePublication(client);
-      const slotConfirmed = await this.ensureSlot(client, opts.lastPosition);
-      if (slotConfirmed && lsnToBigInt(slotConfirmed) > this.confirmed) this.confirmed = lsnToBigInt(slotConfirmed);
+      await this.ensureSlot(client, opts, Number(version));
       return shapes;
     } catch (e) {
       this.fail(e);
@@ -126,6 +142,61 @@ export class PostgresSource implements Source {
     }
   }
 
+  private clientConfig(): pg.ClientConfig {
+    return { connectionString: this.opts.url, options: CANONICAL_TEXT_OPTIONS, connectionTimeoutMillis: 10_000 };
+  }
+
+  /** Introspects every resource's table; checks its columns and that deletes will carry its key. */
+  private async bind(client: pg.Client): Promise<ResourceShape[]> {
+    const shapes: ResourceShape[] = [];
+    this.bindings.clear();
+    for (const r of this.opts.resources) {
+      const t = parseTable(r.table);
+      const live = await introspectTable(client, t).catch((e: unknown) => {
+        if (e instanceof SluiceError) e.details.resource = r.id;
+        throw e;
+      });
+      const byName = new Map(live.map((c) => [c.name, c]));
+      for (const c of [...r.key, ...r.columns]) {
+        if (!byName.has(c)) {
+          throw new SluiceError(
+            'SOURCE_FAILED',
+            `resource "${r.id}": column "${c}" does not exist in ${t.schema}.${t.name}`,
+            {
+              details: { resource: r.id, column: c },
+            },
+          );
+        }
+      }
+      const identity = await replicaIdentity(client, t);
+      if (identity.mode !== 'full' && !r.key.every((k) => identity.columns.includes(k))) {
+        const has = identity.columns.length > 0 ? `(${identity.columns.join(', ')})` : 'no key';
+        throw new SluiceError(
+          'SOURCE_FAILED',
+          `resource "${r.id}": key (${r.key.join(', ')}) is not covered by the replica identity of ${t.schema}.${t.name}, which sends ${has} with deletes — a delete could not name its row`,
+          {
+            details: {
+              resource: r.id,
+              table: `${t.schema}.${t.name}`,
+              replicaIdentity: identity.mode,
+              recovery: `alter table ${quoteTable(t)} replica identity full, or declare the primary key as the resource key`,
+            },
+          },
+        );
+      }
+      const keep = new Set([...r.key, ...r.columns]);
+      this.bindings.set(`${t.schema}.${t.name}`, { resource: r.id, key: r.key, keep });
+      shapes.push({
+        resource: r.id,
+        key: r.key,
+        columns: live
+          .filter((c) => keep.has(c.name))
+          .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type })),
+      });
+    }
+    return shapes;
+  }
+
   private async ensurePublication(client: pg.Client): Promise<void> {
     const tables = this.opts.resources.map((r) => quoteTable(parseTable(r.table))).join(', ');
     const exists = await client.query('select 1 from pg_publication where pubname = $1', [this.publication]);
@@ -133,204 +204,345 @@ export class PostgresSource implements Source {
     else await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  /** Creates the slot if missing (refused when the bus already holds changes from it); returns its confirmed LSN. */
-  private async ensureSlot(client: pg.Client, lastPosition: string | null): Promise<string | null> {
-    const { rows } = await client.query<{ plugin: string; confirmed: string | null }>(
-      'select plugin, confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
+  /** Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. */
+  private async ensureSlot(
+    client: pg.Client,
+    stored: { lastPosition: string | null; checkpoint: string | null },
+    version: number,
+  ): Promise<void> {
+    const invalidation = version >= 170000 ? 'invalidation_reason' : 'null::text';
+    const { rows } = await client.query<SlotRow>(
+      `select plugin, confirmed_flush_lsn::text as confirmed, wal_status as "walStatus", ${invalidation} as invalidation
+         from pg_replication_slots where slot_name = $1`,
       [this.slot],
     );
-    const slot = rows[0];
-    if (!slot && lastPosition) {
-      throw new SluiceError(
-        'SLOT_INVALID',
-        `provider "${this.id}": replication slot ${this.slot} is missing, but changes from it were delivered up to position ${lastPosition}; changes made since then cannot be recovered from the WAL`,
-        {
-          details: {
-            slot: this.slot,
-            lastPosition,
-            recovery: `re-snapshot the provider's resources (sluice resnapshot, coming with the snapshot issue); to accept the gap and stream from now on, create the slot yourself: select pg_create_logical_replication_slot('${this.slot}', 'pgoutput')`,
-          },
-        },
-      );
-    }
-    if (!slot) {
+    const decision = checkSlot(this.id, this.slot, rows[0], stored);
+    let confirmed = rows[0]?.confirmed ?? null;
+    if (decision.action === 'create') {
       const created = await client.query<{ lsn: string }>(
         `select lsn::text from pg_create_logical_replication_slot($1, 'pgoutput')`,
         [this.slot],
       );
-      this.log.info('created replication slot', { slot: this.slot });
-      return created.rows[0]?.lsn ?? null;
+      confirmed = created.rows[0]!.lsn;
+      this.log.info('created replication slot', { slot: this.slot, at: confirmed });
+    } else if (decision.warning) {
+      this.log.warn(decision.warning, { slot: this.slot });
+    } else if (!stored.lastPosition && !stored.checkpoint) {
+      this.log.info('resuming an existing slot; the bus holds nothing from it yet', { slot: this.slot, at: confirmed });
     }
-    if (slot.plugin !== 'pgoutput') {
-      throw new SluiceError(
-        'SLOT_INVALID',
-        `replication slot ${this.slot} uses plugin "${slot.plugin}", not pgoutput`,
-        {
-          details: {
-            slot: this.slot,
-            recovery: `drop it (select pg_drop_replication_slot('${this.slot}')) and re-attach`,
-          },
-        },
-      );
-    }
-    return slot.confirmed;
+    const at = confirmed ? lsnToNumber(confirmed) : 0;
+    const cp = stored.checkpoint ? lsnToNumber(stored.checkpoint) : 0;
+    // The server resumes from its confirmed position; we confirm nothing below what the bus already allowed.
+    this.confirmed = Math.max(at, cp);
+    this.handedOut = this.confirmed;
+    this.confirmedMovedAt = Date.now();
   }
 
   async *read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch> {
-    await this.subscribe();
+    await this.openStream();
     const onAbort = () => this.wake?.();
     opts.signal.addEventListener('abort', onAbort);
     try {
       for (;;) {
-        if (opts.signal.aborted) return;
         while (this.queue.length === 0) {
           if (this.failure) throw this.failure;
           if (opts.signal.aborted || this.state === 'STOPPED') return;
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = null;
         }
-        const batch: ChangeBatch = { events: [], checkpoint: '' };
-        while (
-          this.queue.length > 0 &&
-          (batch.events.length === 0 || batch.events.length + this.queue[0]!.events.length <= opts.maxEvents)
-        ) {
-          const tx = this.queue.shift()!;
-          this.queuedEvents -= tx.events.length;
-          for (const e of tx.events) batch.events.push(e);
-          batch.checkpoint = tx.commitEndLsn;
+        if (this.failure) throw this.failure;
+        if (opts.signal.aborted || this.state === 'STOPPED') return;
+        const head = this.queue[0]!;
+        if ('tx' in head && head.tx.spool) {
+          this.queue.shift();
+          this.queuedSpools--;
+          yield* this.readSpooled(head.tx, head.commitMs, opts.maxEvents);
+        } else {
+          yield this.takeInMemory(opts.maxEvents);
         }
         this.space?.();
-        yield batch;
       }
     } finally {
       opts.signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private async subscribe(): Promise<void> {
-    if (this.service) await this.service.destroy().catch(() => {});
-    if (this.statusTimer) clearInterval(this.statusTimer);
+  /** Whole in-memory transactions (and idle checkpoints) up to maxEvents — at least one transaction. */
+  private takeInMemory(maxEvents: number): ChangeBatch {
+    const events: SourceEvent[] = [];
+    let end = 0;
+    while (this.queue.length > 0) {
+      const item = this.queue[0]!;
+      if ('tx' in item) {
+        if (item.tx.spool) break;
+        const txEvents = item.tx.events!;
+        if (events.length > 0 && events.length + txEvents.length > maxEvents) break;
+        this.queue.shift();
+        this.queuedEvents -= txEvents.length;
+        const commitLsn = numberToLsn(item.tx.commitLsn);
+        for (let i = 0; i < txEvents.length; i++) events.push(finalize(txEvents[i]!, commitLsn, i, item.tx));
+        end = Math.max(end, item.tx.endLsn);
+        this.noteInFlight(item.commitMs);
+      } else {
+        this.queue.shift();
+        end = Math.max(end, item.idle);
+      }
+    }
+    return { events, checkpoint: this.checkpointFor(end) };
+  }
+
+  /** A spooled transaction in fragments of maxEvents; only the last one carries the checkpoint. */
+  private *readSpooled(tx: CommittedTx, commitMs: number, maxEvents: number): Generator<ChangeBatch> {
+    const spool = tx.spool!;
+    try {
+      const commitLsn = numberToLsn(tx.commitLsn);
+      let index = 0;
+      this.noteInFlight(commitMs);
+      const pages = spool.read(maxEvents);
+      let page = pages.next();
+      if (page.done) {
+        yield { events: [], checkpoint: this.checkpointFor(tx.endLsn) };
+        return;
+      }
+      while (!page.done) {
+        const events = page.value.map((e) => finalize(e, commitLsn, index++, tx));
+        const next = pages.next();
+        yield { events, checkpoint: next.done ? this.checkpointFor(tx.endLsn) : '' };
+        page = next;
+      }
+    } finally {
+      spool.dispose();
+    }
+  }
+
+  /** A transaction's end position as a checkpoint: never past an open transaction's start, never backwards. */
+  private checkpointFor(end: number): string {
+    if (end === 0) return '';
+    let cp = end;
+    const open = this.assembler?.oldestOpenLsn() ?? null;
+    if (open !== null && open < cp) cp = open;
+    if (cp < this.handedOut) cp = this.handedOut;
+    this.handedOut = cp;
+    return numberToLsn(cp);
+  }
+
+  private noteInFlight(commitMs: number): void {
+    if (this.inFlightCommitMs === null || commitMs < this.inFlightCommitMs) this.inFlightCommitMs = commitMs;
+  }
+
+  private async openStream(): Promise<void> {
+    await this.stopStreaming();
     this.failure = null;
     this.queue = [];
     this.queuedEvents = 0;
-    this.assembler = new TxAssembler(this.bindings);
-    const service = new LogicalReplicationService(
-      { connectionString: this.opts.url, options: CANONICAL_TEXT_OPTIONS, connectionTimeoutMillis: 10_000 },
-      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
-    );
-    this.service = service;
-    service.on('data', (_lsn: string, msg: PgoutputMessage) => this.onMessage(msg));
-    service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => this.onKeepalive(lsn, shouldRespond));
-    service.on('error', (e: Error) => this.fail(e));
-    const started = new Promise<void>((resolve) => service.once('start', () => resolve()));
-    const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication] });
-    // subscribe() stays pending for the whole stream; its end or failure is reported through fail().
-    const streaming = service.subscribe(plugin, this.slot);
-    streaming.then(
-      () => {
-        if (this.state !== 'STOPPED') this.fail(new Error('replication stream ended'));
+    this.queuedSpools = 0;
+    rmSync(this.spoolDir, { recursive: true, force: true }); // spools of a previous run: the server resends them
+    this.assembler = new TxAssembler({ spoolDir: this.spoolDir, spillAfter: this.opts.spillAfter ?? 20_000 });
+    const decoder = new PgoutputDecoder((rel) => this.bindRelation(rel));
+    const assembler = this.assembler;
+    this.stream = await ReplicationStream.open(
+      this.clientConfig(),
+      {
+        slot: this.slot,
+        startLsn: '0/0',
+        pluginOptions: {
+          proto_version: '2',
+          publication_names: this.publication,
+          streaming: 'on',
+          messages: 'true',
+        },
       },
-      (e: unknown) => this.fail(e),
+      (chunk) => this.onChunk(chunk, decoder, assembler),
+      (error) => {
+        if (error) this.fail(mapStreamError(error, this.id, this.slot));
+      },
+      { coalesceMs: this.opts.coalesceMs ?? 1 },
     );
-    const endedEarly = streaming.then(() => {
-      throw new Error('replication stream ended before it started');
-    });
-    endedEarly.catch(() => {}); // after the start, an end is reported through fail() instead
-    await Promise.race([started, endedEarly]);
     this.state = 'STREAMING';
-    const tick = () => void this.sendStatus().then(() => this.sampleLag());
-    this.statusTimer = setInterval(tick, this.opts.statusIntervalMs ?? 10_000);
-    tick();
-    this.log.info('streaming', { slot: this.slot, publication: this.publication });
+    const statusEvery = this.opts.statusIntervalMs ?? 10_000;
+    this.timers.push(setInterval(() => void this.onStatusTimer(), statusEvery));
+    const heartbeatEvery = this.opts.heartbeatIntervalMs ?? 10_000;
+    if (heartbeatEvery > 0) this.timers.push(setInterval(() => void this.emitHeartbeat(), heartbeatEvery));
+    this.stream.sendStatus(this.confirmed);
+    void this.sampleLag();
+    this.log.info('streaming', { slot: this.slot, publication: this.publication, from: numberToLsn(this.confirmed) });
   }
 
-  /** Called in stream order; returning a promise pauses the socket until it settles (flowControl). */
-  private async onMessage(msg: PgoutputMessage): Promise<void> {
-    const tx = this.assembler!.push(msg);
-    if (!tx) return;
-    this.received = tx.commitEndLsn;
-    this.queue.push(tx);
-    this.queuedEvents += tx.events.length;
+  private bindRelation(rel: Omit<Relation, 'keep' | 'binding'>): { keep: (string | null)[]; binding: unknown } | null {
+    const b = this.bindings.get(`${rel.schema}.${rel.name}`);
+    if (!b) return null;
+    return { keep: rel.columns.map((c) => (b.keep.has(c.name) ? c.name : null)), binding: b };
+  }
+
+  /** One socket read: decode every message in order, then handle the keepalive; may pause reading. */
+  private onChunk(chunk: WalChunk, decoder: PgoutputDecoder, assembler: TxAssembler): void | Promise<void> {
+    const { buf, frames } = chunk;
+    for (let i = 0; i < frames.length; i += 3) {
+      const walStart = frames[i + 2]!;
+      const msg = decoder.decode(buf, frames[i]!, frames[i + 1]!);
+      if (!msg) continue;
+      if (msg.tag === 'message') {
+        this.onLogicalMessage(msg);
+        continue;
+      }
+      const tx = assembler.push(msg, walStart);
+      if (tx) this.enqueue(tx);
+    }
+    if (chunk.walEnd > 0) this.onKeepalive(chunk.walEnd, assembler);
+    if (chunk.replyRequested) this.stream?.sendStatus(this.confirmed);
+    return this.backpressure();
+  }
+
+  private enqueue(tx: CommittedTx): void {
+    this.received = tx.endLsn;
+    this.queue.push({ tx, commitMs: Date.parse(tx.commitTs) });
+    if (tx.spool) this.queuedSpools++;
+    else this.queuedEvents += tx.count;
     this.wake?.();
-    while (this.queuedEvents > (this.opts.maxBufferedEvents ?? 50_000) && this.state === 'STREAMING') {
-      await new Promise<void>((resolve) => (this.space = resolve));
-      this.space = null;
-    }
-  }
-
-  private onKeepalive(lsn: string, shouldRespond: boolean): void {
-    // With nothing received and unconfirmed, everything up to the server's sent position is durable, so the slot
-    // may advance (an idle slot otherwise pins WAL forever). Keepalives bypass the library's flow-control queue, so
-    // XLogData that arrived before this keepalive may still sit there: advance only when that queue is empty too.
-    if (
-      this.libraryIdle() &&
-      this.queue.length === 0 &&
-      !this.assembler?.inTransaction &&
-      this.received === this.lastCommitted
-    ) {
-      const v = lsnToBigInt(lsn);
-      if (v > this.confirmed) this.confirmed = v;
-    }
-    if (shouldRespond) void this.sendStatus();
-  }
-
-  /** pg-logical-replication 2.5.0 internals (pinned): its flow-control queue is empty and nothing is in progress. */
-  private libraryIdle(): boolean {
-    const lib = this.service as unknown as { _messageQueue?: unknown[]; _processing?: boolean } | null;
-    return !!lib && Array.isArray(lib._messageQueue) && lib._messageQueue.length === 0 && lib._processing === false;
-  }
-
-  private lastCommitted: string | null = null;
-
-  async commit(checkpoint: string): Promise<void> {
-    if (!checkpoint) return;
-    const v = lsnToBigInt(checkpoint);
-    this.lastCommitted = checkpoint;
-    if (v <= this.confirmed) return;
-    this.confirmed = v;
-    await this.sendStatus();
-  }
-
-  private async sendStatus(service = this.service): Promise<void> {
-    if (!service || this.confirmed === 0n) return;
-    // The library reports `lsn + 1` as written/flushed. Postgres skips, on restart, every transaction whose commit
-    // record starts before the confirmed position, so it must be exactly the end of what is durable: pass one less.
-    await service
-      .acknowledge(bigIntToLsn(this.confirmed - 1n))
-      .catch((e: unknown) => this.log.warn('standby status failed', { error: String(e) }));
   }
 
   /**
-   * WAL the slot holds back: the server's current write position minus the slot's confirmed position (what
-   * `sluice_source_lag_bytes` reports). Sampled on the status timer over a small admin connection.
+   * A keepalive reports how far the server has decoded. With no transaction open, everything before it that
+   * concerns us is queued already, so the position may be confirmed once the queue ahead of it is durable: queue it
+   * as an idle checkpoint (at most once a second, merged with one already waiting).
+   */
+  private onKeepalive(walEnd: number, assembler: TxAssembler): void {
+    if (assembler.inTransaction || walEnd <= this.handedOut) return;
+    const last = this.queue[this.queue.length - 1];
+    if (last && 'idle' in last) {
+      last.idle = Math.max(last.idle, walEnd);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastIdlePush < 1000) return;
+    this.lastIdlePush = now;
+    this.queue.push({ idle: walEnd });
+    this.wake?.();
+  }
+
+  private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>): void {
+    if (msg.transactional || msg.prefix !== `${HEARTBEAT_PREFIX}.${this.slot}`) return;
+    const sentAt = Number(msg.content.toString('utf8'));
+    if (!Number.isFinite(sentAt)) return;
+    this.heartbeatRtt = Math.max(0, Date.now() - sentAt);
+    if (this.heartbeatOutstandingSince !== null && sentAt >= this.heartbeatOutstandingSince) {
+      this.heartbeatOutstandingSince = null;
+    }
+  }
+
+  private backpressure(): Promise<void> | undefined {
+    const full = () =>
+      this.state === 'STREAMING' &&
+      (this.queuedEvents > (this.opts.maxBufferedEvents ?? 50_000) || this.queuedSpools >= 2);
+    if (!full()) return undefined;
+    return (async () => {
+      while (full()) {
+        await new Promise<void>((resolve) => (this.space = resolve));
+        this.space = null;
+      }
+    })();
+  }
+
+  async commit(checkpoint: string): Promise<void> {
+    if (!checkpoint) return;
+    this.inFlightCommitMs = null;
+    const v = lsnToNumber(checkpoint);
+    if (v <= this.confirmed) return;
+    this.confirmed = v;
+    this.confirmedMovedAt = Date.now();
+    this.walAtConfirm = null;
+    this.stream?.sendStatus(v);
+  }
+
+  private async onStatusTimer(): Promise<void> {
+    this.stream?.sendStatus(this.confirmed);
+    await this.sampleLag();
+  }
+
+  private adminPool(): pg.Pool {
+    if (!this.admin) {
+      this.admin = new pg.Pool({ ...this.clientConfig(), max: 1 });
+      this.admin.on('error', () => {}); // an idle admin connection dropping is not a source failure
+    }
+    return this.admin;
+  }
+
+  /** A non-transactional message through the slot: proves the stream moves, and keeps an idle slot advancing. */
+  private async emitHeartbeat(): Promise<void> {
+    if (this.state !== 'STREAMING') return;
+    const now = Date.now();
+    try {
+      await this.adminPool().query('select pg_logical_emit_message(false, $1, $2)', [
+        `${HEARTBEAT_PREFIX}.${this.slot}`,
+        String(now),
+      ]);
+      this.heartbeatOutstandingSince ??= now;
+    } catch (e) {
+      if (!this.heartbeatWarned) this.log.warn('heartbeat failed', { error: (e as Error).message });
+      this.heartbeatWarned = true;
+    }
+  }
+
+  /**
+   * WAL the slot holds back (server's write position − slot's confirmed position), and the stall alert: the
+   * confirmed position has not moved for `stallAfterMs` while the server's WAL grew.
    */
   private async sampleLag(): Promise<void> {
     if (this.state === 'STOPPED') return; // close() ends the admin pool; never open a new one after it
     try {
-      if (!this.admin) {
-        this.admin = new pg.Pool({ connectionString: this.opts.url, max: 1, connectionTimeoutMillis: 10_000 });
-        this.admin.on('error', () => {}); // an idle admin connection dropping is not a source failure
-      }
-      const { rows } = await this.admin.query<{ lag: string | null }>(
-        'select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint::text as lag from pg_replication_slots where slot_name = $1',
+      const { rows } = await this.adminPool().query<{ lag: string | null; current: string }>(
+        `select pg_current_wal_lsn()::text as current,
+                (select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint::text
+                   from pg_replication_slots where slot_name = $1) as lag`,
         [this.slot],
       );
-      if (rows[0]?.lag != null) this.lagBytes = Number(rows[0].lag);
+      const row = rows[0]!;
+      if (row.lag != null) this.lagBytes = Number(row.lag);
+      const current = lsnToNumber(row.current);
+      this.walAtConfirm ??= current;
+      const stalled =
+        this.state === 'STREAMING' &&
+        Date.now() - this.confirmedMovedAt >= (this.opts.stallAfterMs ?? 300_000) &&
+        current > this.walAtConfirm;
+      if (stalled !== this.stalled) {
+        this.stalled = stalled;
+        if (stalled) {
+          this.log.warn('slot stalled: the confirmed position has not moved while WAL grows', {
+            slot: this.slot,
+            confirmed: numberToLsn(this.confirmed),
+            sinceSeconds: Math.round((Date.now() - this.confirmedMovedAt) / 1000),
+            lagBytes: this.lagBytes,
+          });
+        } else this.log.info('slot advancing again', { slot: this.slot });
+      }
     } catch (e) {
       this.log.debug('lag sample failed', { error: (e as Error).message });
     }
   }
 
-  private admin: pg.Pool | null = null;
-  private lagBytes: number | undefined;
+  /**
+   * Seconds the bus is behind the provider: the age of the oldest committed transaction received but not yet durable;
+   * when none, the heartbeat round trip — or the age of a heartbeat that has not come back (a silent stall).
+   */
+  private lagSeconds(): number {
+    const now = Date.now();
+    let oldest = this.inFlightCommitMs;
+    const first = this.queue.find((q) => 'tx' in q) as { commitMs: number } | undefined;
+    if (first && (oldest === null || first.commitMs < oldest)) oldest = first.commitMs;
+    const pending = oldest === null ? 0 : now - oldest;
+    const outstanding = this.heartbeatOutstandingSince === null ? 0 : now - this.heartbeatOutstandingSince;
+    return Math.max(pending, outstanding, this.heartbeatRtt) / 1000;
+  }
 
   status(): SourceStatus {
     return {
       id: this.id,
       state: this.state,
-      confirmed: this.confirmed === 0n ? null : bigIntToLsn(this.confirmed),
-      received: this.received,
+      confirmed: this.confirmed === 0 ? null : numberToLsn(this.confirmed),
+      received: this.received === null ? null : numberToLsn(this.received),
       ...(this.lagBytes !== undefined ? { lagBytes: this.lagBytes } : {}),
+      ...(this.state === 'STREAMING' ? { lagSeconds: this.lagSeconds() } : {}),
+      stalled: this.stalled,
       ...(this.lastError ? { error: this.lastError } : {}),
     };
   }
@@ -344,20 +556,72 @@ export class PostgresSource implements Source {
     this.space?.();
   }
 
+  private async stopStreaming(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) {
+      stream.sendStatus(this.confirmed); // one last status with what is durable
+      await stream.close();
+    }
+    this.assembler?.dispose();
+    this.assembler = null;
+    this.heartbeatOutstandingSince = null;
+  }
+
   async close(): Promise<void> {
     this.state = 'STOPPED';
-    if (this.statusTimer) clearInterval(this.statusTimer);
-    this.statusTimer = null;
-    const service = this.service;
-    this.service = null;
-    if (service) {
-      // one last status with what is durable, then stop the stream
-      await this.sendStatus(service);
-      await service.destroy().catch(() => {});
-    }
+    await this.stopStreaming();
     await this.admin?.end().catch(() => {});
     this.admin = null;
     this.wake?.();
     this.space?.();
+    rmSync(this.spoolDir, { recursive: true, force: true });
   }
+}
+
+function finalize(e: PendingEvent, commitLsn: string, index: number, tx: CommittedTx): SourceEvent {
+  const out = e as SourceEvent;
+  out.position = eventPosition(commitLsn, index);
+  out.commitTs = tx.commitTs;
+  out.txId = String(tx.xid);
+  out.schemaVersion = 0;
+  return out;
+}
+
+/** Server errors on the stream, in plain words; a slot the server can no longer serve is not retried. */
+function mapStreamError(e: Error, provider: string, slot: string): SluiceError {
+  const code = (e as { code?: string }).code;
+  if (code === '55000' || code === '42704') {
+    return new SluiceError('SLOT_INVALID', `provider "${provider}": replication slot ${slot}: ${e.message}`, {
+      cause: e,
+      details: {
+        provider,
+        slot,
+        sqlstate: code,
+        recovery: `re-snapshot the provider's resources; see the error for why the server cannot stream the slot`,
+      },
+    });
+  }
+  if (code === '55006') {
+    return new SluiceError(
+      'UNAVAILABLE',
+      `provider "${provider}": ${e.message} (another consumer, or our previous connection not yet gone)`,
+      {
+        retriable: true,
+        cause: e,
+        details: { provider, slot, sqlstate: code },
+      },
+    );
+  }
+  if (!code) {
+    // the connection dropped (server restart, network): reconnect with back-off
+    return new SluiceError('UNAVAILABLE', `provider "${provider}": ${e.message}`, {
+      retriable: true,
+      cause: e,
+      details: { provider },
+    });
+  }
+  return mapPgError(e, `provider "${provider}"`);
 }

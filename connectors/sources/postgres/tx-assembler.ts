@@ -1,38 +1,42 @@
 import type { Row, SourceEvent } from '../../../schemas/index.ts';
-
-/** The subset of pg-logical-replication's pgoutput messages Sluice uses (raw text values, see postgres-source.ts). */
-export type PgoutputMessage =
-  | { tag: 'begin'; commitLsn: string | null; commitTime: bigint; xid: number }
-  | {
-      tag: 'relation';
-      relationOid: number;
-      schema: string;
-      name: string;
-      columns: { name: string; parser: (v: string) => unknown }[];
-      keyColumns: string[];
-    }
-  | { tag: 'insert'; relation: Relation; new: RawTuple }
-  | { tag: 'update'; relation: Relation; key: RawTuple | null; old: RawTuple | null; new: RawTuple }
-  | { tag: 'delete'; relation: Relation; key: RawTuple | null; old: RawTuple | null }
-  | { tag: 'truncate'; relations: Relation[] }
-  | { tag: 'commit'; commitLsn: string | null; commitEndLsn: string | null; commitTime: bigint }
-  | { tag: 'type' | 'origin' | 'message' };
-
-type Relation = { schema: string; name: string };
-/** Column → text, null (SQL NULL) or undefined (unchanged TOAST value not sent). */
-type RawTuple = Record<string, string | null | undefined>;
+import type { PgMessage, Relation, Tuple } from './pgoutput-decoder.ts';
+import { PG_EPOCH_US } from './replication-stream.ts';
+import { TxSpool } from './tx-spool.ts';
 
 export interface ResourceBinding {
   resource: string;
   key: string[];
-  /** Columns that may enter the platform: key columns and shareable classified fields. */
-  keep: ReadonlySet<string>;
 }
 
-export interface AssembledTx {
-  events: SourceEvent[];
+/** An event before its transaction commits: position, commit time and txId are known only then. */
+export type PendingEvent = Pick<SourceEvent, 'resource' | 'op' | 'key' | 'before' | 'after' | 'unchanged'>;
+
+/** A committed transaction: its events in memory, or in a spool file when it was large or streamed. */
+export interface CommittedTx {
+  xid: number;
+  commitLsn: number;
   /** Confirm this once the transaction is durable downstream. */
-  commitEndLsn: string;
+  endLsn: number;
+  /** RFC 3339 UTC with µs. */
+  commitTs: string;
+  count: number;
+  events: PendingEvent[] | null;
+  spool: TxSpool<PendingEvent> | null;
+}
+
+interface OpenTx {
+  xid: number;
+  /** WAL position where we first saw the transaction. */
+  firstLsn: number;
+  events: PendingEvent[];
+  spool: TxSpool<PendingEvent> | null;
+}
+
+export interface AssemblerOptions {
+  /** Where streamed and large transactions wait for their commit. */
+  spoolDir: string;
+  /** Events of one non-streamed transaction held in memory before it moves to a spool. */
+  spillAfter: number;
 }
 
 /** Fixed-width position: `<commit LSN, 8/8 hex>:<index in commit, 10 digits>` — orders as a string. */
@@ -40,118 +44,176 @@ export function eventPosition(commitLsn: string, index: number): string {
   return `${commitLsn}:${String(index).padStart(10, '0')}`;
 }
 
-/** µs since the Unix epoch → RFC 3339 UTC with µs. */
-export function isoMicros(us: bigint): string {
-  const frac = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n; // floor semantics, also before 1970
-  const seconds = (us - frac) / 1_000_000n;
-  return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, `.${frac.toString().padStart(6, '0')}Z`);
+/** µs since the Postgres epoch → RFC 3339 UTC with µs. */
+export function isoFromPgMicros(pgUs: number): string {
+  const us = pgUs + PG_EPOCH_US;
+  const frac = ((us % 1_000_000) + 1_000_000) % 1_000_000; // floor semantics, also before 1970
+  const ms = (us - frac) / 1000;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${String(frac).padStart(6, '0')}Z`);
 }
 
 /**
- * Folds a pgoutput message stream into whole transactions of ChangeEvents for the bound tables, dropping every
- * column that may not enter the platform. Events of other tables are ignored; a transaction with no event for a
- * bound table still yields its commit LSN so the slot can advance.
+ * Folds decoded pgoutput messages into committed transactions of change events. Plain transactions (Begin … Commit)
+ * collect in memory and move to a spool past `spillAfter` events; streamed ones (protocol 2, `streaming 'on'`:
+ * Stream Start … Stop blocks of several transactions interleaved, then Stream Commit or Abort) always spool, with
+ * sub-transaction aborts applied to the spool. Nothing is handed out before its commit.
  */
 export class TxAssembler {
-  private tx: { commitLsn: string; commitTime: bigint; xid: number; events: Omit<SourceEvent, 'position'>[] } | null =
-    null;
+  private plain: OpenTx | null = null;
+  private readonly streamed = new Map<number, OpenTx>();
+  private streamXid: number | null = null;
+  private spools = 0;
 
-  constructor(private readonly bindings: Map<string, ResourceBinding>) {}
+  constructor(private readonly opts: AssemblerOptions) {}
 
+  /** True while any transaction is open (a plain one, or a streamed one not yet committed or aborted). */
   get inTransaction(): boolean {
-    return this.tx !== null;
+    return this.plain !== null || this.streamed.size > 0;
   }
 
-  /** Returns a completed transaction at its commit, otherwise null. */
-  push(msg: PgoutputMessage): AssembledTx | null {
+  /** The earliest WAL position of an open transaction; a confirmed position must never pass it. */
+  oldestOpenLsn(): number | null {
+    let min: number | null = this.plain?.firstLsn ?? null;
+    for (const t of this.streamed.values()) if (min === null || t.firstLsn < min) min = t.firstLsn;
+    return min;
+  }
+
+  /** Returns a committed transaction at its commit, otherwise null. */
+  push(msg: PgMessage, walStart: number): CommittedTx | null {
     switch (msg.tag) {
-      case 'begin':
-        this.tx = {
-          commitLsn: msg.commitLsn ?? '00000000/00000000',
-          commitTime: msg.commitTime,
-          xid: msg.xid,
-          events: [],
-        };
+      case 'insert':
+        this.add(msg.xid, event(msg.rel, 'c', pickKey(msg.rel, msg.new.row), null, msg.new));
         return null;
-      case 'insert': {
-        const b = this.bind(msg.relation);
-        if (b) this.add(b, 'c', pick(msg.new, b.key), null, msg.new);
-        return null;
-      }
       case 'update': {
-        const b = this.bind(msg.relation);
-        if (b) this.add(b, 'u', pick(msg.new, b.key), msg.old ?? msg.key, msg.new);
+        const after = msg.new;
+        // REPLICA IDENTITY FULL sends the whole old row, so an unchanged TOAST value is known: fill it in.
+        if (msg.old && !msg.keyOnly && after.unchanged) fillUnchanged(after, msg.old);
+        const before = msg.old ? (msg.keyOnly ? keyTuple(msg.rel, msg.old) : msg.old) : null;
+        this.add(msg.xid, event(msg.rel, 'u', pickKey(msg.rel, after.row), before, after));
         return null;
       }
       case 'delete': {
-        const b = this.bind(msg.relation);
-        const oldRow = msg.old ?? msg.key;
-        if (b && oldRow) this.add(b, 'd', pick(oldRow, b.key), oldRow, null);
+        const before = msg.keyOnly ? keyTuple(msg.rel, msg.old) : msg.old;
+        this.add(msg.xid, event(msg.rel, 'd', pickKey(msg.rel, before.row), before, null));
         return null;
       }
       case 'truncate':
-        for (const rel of msg.relations) {
-          const b = this.bind(rel);
-          if (b) this.add(b, 't', {}, null, null);
-        }
+        for (const rel of msg.rels) this.add(msg.xid, event(rel, 't', {}, null, null));
+        return null;
+      case 'begin':
+        this.plain = { xid: msg.xid, firstLsn: walStart, events: [], spool: null };
         return null;
       case 'commit': {
-        const tx = this.tx;
-        this.tx = null;
+        const tx = this.plain;
+        this.plain = null;
+        return tx ? this.finish(tx, msg.commitLsn, msg.endLsn, msg.commitTs) : null;
+      }
+      case 'stream_start': {
+        this.streamXid = msg.xid;
+        if (!this.streamed.has(msg.xid)) {
+          this.streamed.set(msg.xid, { xid: msg.xid, firstLsn: walStart, events: [], spool: this.newSpool(msg.xid) });
+        }
+        return null;
+      }
+      case 'stream_stop':
+        this.streamXid = null;
+        return null;
+      case 'stream_commit': {
+        const tx = this.streamed.get(msg.xid);
+        if (!tx) return null; // nothing of it was streamed to us (all changes in unbound relations)
+        this.streamed.delete(msg.xid);
+        return this.finish(tx, msg.commitLsn, msg.endLsn, msg.commitTs);
+      }
+      case 'stream_abort': {
+        const tx = this.streamed.get(msg.xid);
         if (!tx) return null;
-        const commitTs = isoMicros(msg.commitTime);
-        const txId = String(tx.xid);
-        return {
-          commitEndLsn: msg.commitEndLsn ?? tx.commitLsn,
-          events: tx.events.map((e, i) => ({ ...e, position: eventPosition(tx.commitLsn, i), commitTs, txId })),
-        };
+        if (msg.subxid === msg.xid) {
+          tx.spool?.dispose();
+          this.streamed.delete(msg.xid);
+        } else {
+          tx.spool?.abortSub(msg.subxid);
+        }
+        return null;
       }
       default:
         return null;
     }
   }
 
-  private bind(rel: Relation): ResourceBinding | undefined {
-    return this.bindings.get(`${rel.schema}.${rel.name}`);
+  /** Deletes every spool (the stream restarts from the confirmed position and resends open transactions). */
+  dispose(): void {
+    this.plain?.spool?.dispose();
+    this.plain = null;
+    for (const t of this.streamed.values()) t.spool?.dispose();
+    this.streamed.clear();
+    this.streamXid = null;
   }
 
-  private add(b: ResourceBinding, op: SourceEvent['op'], key: Row, before: RawTuple | null, after: RawTuple | null) {
-    const ev: Omit<SourceEvent, 'position'> = {
-      resource: b.resource,
-      op,
-      key,
-      commitTs: '',
-      txId: '',
-      schemaVersion: 0,
-    };
-    if (before) ev.before = keep(before, b.keep).row;
-    if (after) {
-      const { row, unchanged } = keep(after, b.keep);
-      ev.after = row;
-      if (unchanged.length > 0) ev.unchanged = unchanged;
+  private add(subxid: number, ev: PendingEvent): void {
+    if (this.streamXid !== null) {
+      this.streamed.get(this.streamXid)!.spool!.append(subxid, ev);
+      return;
     }
-    this.tx?.events.push(ev);
+    const tx = this.plain;
+    if (!tx) return; // a change outside any transaction: pgoutput never sends one
+    if (tx.spool) {
+      tx.spool.append(tx.xid, ev);
+      return;
+    }
+    tx.events.push(ev);
+    if (tx.events.length >= this.opts.spillAfter) {
+      tx.spool = this.newSpool(tx.xid);
+      for (const e of tx.events) tx.spool.append(tx.xid, e);
+      tx.events = [];
+    }
+  }
+
+  private newSpool(xid: number): TxSpool<PendingEvent> {
+    return new TxSpool<PendingEvent>(this.opts.spoolDir, `tx-${xid}-${++this.spools}`);
+  }
+
+  private finish(tx: OpenTx, commitLsn: number, endLsn: number, commitTs: number): CommittedTx {
+    const count = tx.spool ? tx.spool.count : tx.events.length;
+    return {
+      xid: tx.xid,
+      commitLsn,
+      endLsn,
+      commitTs: isoFromPgMicros(commitTs),
+      count,
+      events: tx.spool ? null : tx.events,
+      spool: tx.spool,
+    };
   }
 }
 
-function pick(t: RawTuple, cols: string[]): Row {
+function event(rel: Relation, op: PendingEvent['op'], key: Row, before: Tuple | null, after: Tuple | null) {
+  const b = rel.binding as ResourceBinding;
+  const ev: PendingEvent = { resource: b.resource, op, key };
+  if (before) ev.before = before.row;
+  if (after) {
+    ev.after = after.row;
+    if (after.unchanged) ev.unchanged = after.unchanged;
+  }
+  return ev;
+}
+
+function pickKey(rel: Relation, row: Row): Row {
   const out: Row = {};
-  for (const c of cols) out[c] = t[c] ?? null;
+  for (const c of (rel.binding as ResourceBinding).key) out[c] = row[c] ?? null;
   return out;
 }
 
-function keep(t: RawTuple, allowed: ReadonlySet<string>): { row: Row; unchanged: string[] } {
-  const row: Row = {};
-  const unchanged: string[] = [];
-  for (const c of allowed) {
-    if (!(c in t)) continue;
-    const v = t[c];
-    if (v === undefined) unchanged.push(c);
-    else if (v === null || typeof v === 'string') row[c] = v;
-    else
-      throw new TypeError(
-        `column "${c}" arrived as ${typeof v}, not as the server's text: values must never be parsed`,
-      );
+/** A replica-identity key tuple (`K`): the other columns are sent as NULL but are not known — keep the key only. */
+function keyTuple(rel: Relation, t: Tuple): Tuple {
+  return { row: pickKey(rel, t.row), unchanged: null };
+}
+
+function fillUnchanged(after: Tuple, old: Tuple): void {
+  const still: string[] = [];
+  for (const c of after.unchanged!) {
+    const v = old.row[c];
+    if (v !== undefined) after.row[c] = v;
+    else still.push(c);
   }
-  return { row, unchanged };
+  after.unchanged = still.length > 0 ? still : null;
 }

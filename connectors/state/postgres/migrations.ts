@@ -66,4 +66,9 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       create index on sluice_deliveries (subscription, id);
     `,
   },
+  {
+    version: 2,
+    name: 'source checkpoints stored with bus appends',
+    sql: `alter table sluice_bus_sources add column checkpoint text;`,
+  },
 ];

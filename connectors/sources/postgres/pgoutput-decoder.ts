@@ -1,0 +1,254 @@
+/**
+ * pgoutput protocol 1–2 decoder (PostgreSQL "Logical Replication Message Formats"), text values only. Values stay
+ * the server's text, so int8 / numeric are exact and timestamps keep µs. Only the columns a binding keeps are turned
+ * into strings; the others are skipped by length, and changes of unbound relations are skipped entirely — the
+ * decoder's cost follows what enters the platform, not the width of the provider's tables.
+ */
+
+/** Column → text, or null for SQL NULL. Unchanged TOAST columns are absent and listed in `unchanged`. */
+export type TupleRow = Record<string, string | null>;
+
+export interface Tuple {
+  row: TupleRow;
+  /** Kept columns whose value is an unchanged TOAST value the server did not send. */
+  unchanged: string[] | null;
+}
+
+export interface RelationColumn {
+  name: string;
+  typeOid: number;
+  typmod: number;
+  /** Part of the replica identity key. */
+  isKey: boolean;
+}
+
+export interface Relation {
+  oid: number;
+  schema: string;
+  name: string;
+  /** d default, n nothing, f full, i index. */
+  replicaIdentity: string;
+  columns: RelationColumn[];
+  /** Per column: its name when kept, null when skipped. Null when the relation is not bound (all changes skipped). */
+  keep: (string | null)[] | null;
+  /** Opaque binding data for the assembler. */
+  binding: unknown;
+}
+
+/** Decides which columns of a relation enter the platform; null = the relation is not streamed. */
+export type Binder = (rel: Omit<Relation, 'keep' | 'binding'>) => { keep: (string | null)[]; binding: unknown } | null;
+
+export type PgMessage =
+  | { tag: 'begin'; finalLsn: number; commitTs: number; xid: number }
+  | { tag: 'commit'; commitLsn: number; endLsn: number; commitTs: number }
+  | { tag: 'relation'; rel: Relation }
+  | { tag: 'insert'; xid: number; rel: Relation; new: Tuple }
+  | { tag: 'update'; xid: number; rel: Relation; old: Tuple | null; keyOnly: boolean; new: Tuple }
+  | { tag: 'delete'; xid: number; rel: Relation; old: Tuple; keyOnly: boolean }
+  | { tag: 'truncate'; xid: number; rels: Relation[]; cascade: boolean; restartIdentity: boolean }
+  | { tag: 'message'; xid: number; transactional: boolean; lsn: number; prefix: string; content: Buffer }
+  | { tag: 'stream_start'; xid: number; first: boolean }
+  | { tag: 'stream_stop' }
+  | { tag: 'stream_commit'; xid: number; commitLsn: number; endLsn: number; commitTs: number }
+  | { tag: 'stream_abort'; xid: number; subxid: number };
+
+export class PgoutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PgoutputError';
+  }
+}
+
+export class PgoutputDecoder {
+  private readonly relations = new Map<number, Relation>();
+  /** Inside a Stream Start … Stream Stop block: change messages carry the (sub)transaction xid. */
+  private inStream = false;
+
+  constructor(private readonly binder: Binder) {}
+
+  /** Decodes buf[start, end); returns null for messages Sluice has no use for (unbound relations, types, origins). */
+  decode(buf: Buffer, start: number, end: number): PgMessage | null {
+    const tag = buf[start]!;
+    let p = start + 1;
+    const xidIfStreamed = (): number => {
+      if (!this.inStream) return 0;
+      const x = buf.readUInt32BE(p);
+      p += 4;
+      return x;
+    };
+    switch (tag) {
+      case 0x42 /* B */:
+        return { tag: 'begin', finalLsn: lsn(buf, p), commitTs: int64(buf, p + 8), xid: buf.readUInt32BE(p + 16) };
+      case 0x43 /* C */:
+        return { tag: 'commit', commitLsn: lsn(buf, p + 1), endLsn: lsn(buf, p + 9), commitTs: int64(buf, p + 17) };
+      case 0x52 /* R */: {
+        xidIfStreamed();
+        const oid = buf.readUInt32BE(p);
+        p += 4;
+        const [schema, p1] = cstring(buf, p);
+        const [name, p2] = cstring(buf, p1);
+        p = p2;
+        const replicaIdentity = String.fromCharCode(buf[p]!);
+        const n = buf.readUInt16BE(p + 1);
+        p += 3;
+        const columns: RelationColumn[] = [];
+        for (let i = 0; i < n; i++) {
+          const flags = buf[p]!;
+          const [colName, q] = cstring(buf, p + 1);
+          columns.push({
+            name: colName,
+            typeOid: buf.readUInt32BE(q),
+            typmod: buf.readInt32BE(q + 4),
+            isKey: (flags & 1) === 1,
+          });
+          p = q + 8;
+        }
+        const base = { oid, schema, name, replicaIdentity, columns };
+        const bound = this.binder(base);
+        const rel: Relation = { ...base, keep: bound?.keep ?? null, binding: bound?.binding };
+        this.relations.set(oid, rel);
+        return { tag: 'relation', rel };
+      }
+      case 0x49 /* I */: {
+        const xid = xidIfStreamed();
+        const rel = this.relation(buf.readUInt32BE(p));
+        if (!rel.keep) return null;
+        // p + 4 is 'N'
+        const [tuple, q] = this.tuple(buf, p + 5, rel.keep);
+        checkEnd(q, end, 'Insert');
+        return { tag: 'insert', xid, rel, new: tuple };
+      }
+      case 0x55 /* U */: {
+        const xid = xidIfStreamed();
+        const rel = this.relation(buf.readUInt32BE(p));
+        if (!rel.keep) return null;
+        p += 4;
+        let old: Tuple | null = null;
+        let keyOnly = false;
+        const kind = buf[p];
+        if (kind === 0x4b /* K */ || kind === 0x4f /* O */) {
+          keyOnly = kind === 0x4b;
+          [old, p] = this.tuple(buf, p + 1, rel.keep);
+        }
+        // buf[p] is 'N'
+        const [tuple, q] = this.tuple(buf, p + 1, rel.keep);
+        checkEnd(q, end, 'Update');
+        return { tag: 'update', xid, rel, old, keyOnly, new: tuple };
+      }
+      case 0x44 /* D */: {
+        const xid = xidIfStreamed();
+        const rel = this.relation(buf.readUInt32BE(p));
+        if (!rel.keep) return null;
+        const keyOnly = buf[p + 4] === 0x4b;
+        const [old, q] = this.tuple(buf, p + 5, rel.keep);
+        checkEnd(q, end, 'Delete');
+        return { tag: 'delete', xid, rel, old, keyOnly };
+      }
+      case 0x54 /* T */: {
+        const xid = xidIfStreamed();
+        const n = buf.readUInt32BE(p);
+        const flags = buf[p + 4]!;
+        p += 5;
+        const rels: Relation[] = [];
+        for (let i = 0; i < n; i++, p += 4) {
+          const rel = this.relation(buf.readUInt32BE(p));
+          if (rel.keep) rels.push(rel);
+        }
+        if (rels.length === 0) return null;
+        return { tag: 'truncate', xid, rels, cascade: (flags & 1) === 1, restartIdentity: (flags & 2) === 2 };
+      }
+      case 0x4d /* M */: {
+        const xid = xidIfStreamed();
+        const transactional = (buf[p]! & 1) === 1;
+        const at = lsn(buf, p + 1);
+        const [prefix, q] = cstring(buf, p + 9);
+        const len = buf.readUInt32BE(q);
+        return {
+          tag: 'message',
+          xid,
+          transactional,
+          lsn: at,
+          prefix,
+          content: Buffer.from(buf.subarray(q + 4, q + 4 + len)),
+        };
+      }
+      case 0x53 /* S */:
+        this.inStream = true;
+        return { tag: 'stream_start', xid: buf.readUInt32BE(p), first: buf[p + 4] === 1 };
+      case 0x45 /* E */:
+        this.inStream = false;
+        return { tag: 'stream_stop' };
+      case 0x63 /* c */:
+        return {
+          tag: 'stream_commit',
+          xid: buf.readUInt32BE(p),
+          commitLsn: lsn(buf, p + 5),
+          endLsn: lsn(buf, p + 13),
+          commitTs: int64(buf, p + 21),
+        };
+      case 0x41 /* A */:
+        return { tag: 'stream_abort', xid: buf.readUInt32BE(p), subxid: buf.readUInt32BE(p + 4) };
+      case 0x59 /* Y type */:
+      case 0x4f /* O origin */:
+        return null;
+      default:
+        throw new PgoutputError(`unknown pgoutput message '${String.fromCharCode(tag)}' (0x${tag.toString(16)})`);
+    }
+  }
+
+  private relation(oid: number): Relation {
+    const rel = this.relations.get(oid);
+    if (!rel) throw new PgoutputError(`change for relation ${oid} before its Relation message`);
+    return rel;
+  }
+
+  /** TupleData at `p`: kept columns become text / null; unchanged TOAST values are listed; others are skipped. */
+  private tuple(buf: Buffer, p: number, keep: (string | null)[]): [Tuple, number] {
+    const n = buf.readUInt16BE(p);
+    p += 2;
+    const row: TupleRow = {};
+    let unchanged: string[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const kind = buf[p++];
+      const name = keep[i] ?? null;
+      if (kind === 0x74 /* t */ || kind === 0x62 /* b */) {
+        const len = buf.readUInt32BE(p);
+        p += 4;
+        if (name !== null) {
+          if (kind === 0x62) throw new PgoutputError(`binary value for column "${name}": the stream must be text`);
+          row[name] = buf.toString('utf8', p, p + len);
+        }
+        p += len;
+      } else if (kind === 0x6e /* n */) {
+        if (name !== null) row[name] = null;
+      } else if (kind === 0x75 /* u */) {
+        if (name !== null) (unchanged ??= []).push(name);
+      } else {
+        throw new PgoutputError(`unknown tuple column kind 0x${(kind ?? 0).toString(16)}`);
+      }
+    }
+    return [{ row, unchanged }, p];
+  }
+}
+
+/** A change message must end exactly where its tuple data ends: anything else is a framing or format error. */
+function checkEnd(at: number, end: number, what: string): void {
+  if (at !== end) throw new PgoutputError(`malformed ${what} message: tuple data ends at ${at}, message at ${end}`);
+}
+
+function lsn(buf: Buffer, p: number): number {
+  const hi = buf.readUInt32BE(p);
+  if (hi >= 0x200000) throw new PgoutputError(`WAL position beyond 2^53 (high word ${hi.toString(16)})`);
+  return hi * 4294967296 + buf.readUInt32BE(p + 4);
+}
+
+/** A signed int64 that fits a double exactly (µs timestamps until year ~2255). */
+function int64(buf: Buffer, p: number): number {
+  return buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4);
+}
+
+function cstring(buf: Buffer, p: number): [string, number] {
+  const end = buf.indexOf(0, p);
+  if (end < 0) throw new PgoutputError('unterminated string in pgoutput message');
+  return [buf.toString('utf8', p, end), end + 1];
+}
