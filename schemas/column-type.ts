@@ -4,7 +4,7 @@
  * TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, extra_float_digits=3) so nothing passes through a JS double;
  * the Parquet writer converts text to the physical type.
  */
-export type ColumnType =
+export type ScalarColumnType =
   | { kind: 'int16' }
   | { kind: 'int32' }
   | { kind: 'int64' }
@@ -20,13 +20,17 @@ export type ColumnType =
   /** time without time zone, µs */
   | { kind: 'time' }
   /** timestamp (tz null: local, no zone) or timestamptz (tz 'UTC'), µs */
-  | { kind: 'timestamp'; tz: 'UTC' | null }
+  | { kind: 'timestamp'; tz: 'UTC' | null };
+
+export type ColumnType =
+  | ScalarColumnType
   /**
-   * A list of text values, e.g. the `_unchanged` system column (names of columns whose unchanged TOAST value was not
-   * sent). The value's text form is a JSON array of strings, e.g. '["notes","photo"]'; null = SQL NULL (no list);
-   * '[]' = an empty list. Elements are never null. Written as Parquet LIST of UTF8 (DuckDB: VARCHAR[]).
+   * A one-dimensional list of scalar values: Postgres arrays (int[] → LIST of INT32, numeric(10,2)[] → LIST of
+   * DECIMAL, …) and the `_unchanged` system column (a list of column names). The value's text form is a JSON array of
+   * the elements' own text forms, or null for a NULL element: '["1","2",null]'; '[]' is an empty list; null is SQL
+   * NULL. Written as the standard three-level Parquet LIST (DuckDB: INTEGER[], VARCHAR[], …).
    */
-  | { kind: 'list'; element: { kind: 'utf8' } };
+  | { kind: 'list'; element: ScalarColumnType };
 
 export interface ColumnSpec {
   name: string;
@@ -43,7 +47,7 @@ export function columnTypeName(t: ColumnType): string {
     case 'utf8':
       return t.json ? 'json' : 'utf8';
     case 'list':
-      return `list<${t.element.kind}>`;
+      return `list<${columnTypeName(t.element)}>`;
     default:
       return t.kind;
   }

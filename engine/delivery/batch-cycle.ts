@@ -159,6 +159,7 @@ async function writeFile(
   const add = (into: Record<string, number>, k: string, n: number) => (into[k] = (into[k] ?? 0) + n);
   for (const [k, n] of Object.entries(batch.masked)) add(result.masked, k, n);
   if (batch.maskFallbacks.length) add(result.quality, 'mask-fallback-hash', batch.maskFallbacks.length);
+  if (batch.unrepresentable.length) add(result.quality, 'unrepresentable', batch.unrepresentable.length);
   const firstSeq = BigInt(events[0]!.seq);
   const lastSeq = BigInt(events.at(-1)!.seq);
   const stem = batchStem(intent.tick, firstSeq, lastSeq);
@@ -217,10 +218,16 @@ async function writeFile(
             check: 'mask-fallback-hash',
             detail: q.reason,
           })),
-          ...quality.map((q) => ({
+          ...batch.unrepresentable.map((q) => ({
             column: q.column,
             seq: batch.seqs[q.row]!,
             check: 'unrepresentable',
+            detail: `${q.reason}; the raw text is in _quality`,
+          })),
+          ...quality.map((q) => ({
+            column: q.column,
+            seq: batch.seqs[q.row]!,
+            check: 'unparseable',
             detail: q.reason,
           })),
         ],
@@ -228,7 +235,7 @@ async function writeFile(
     },
     signal,
   );
-  if (receipt.quality.length) add(result.quality, 'unrepresentable', receipt.quality.length);
+  if (receipt.quality.length) add(result.quality, 'unparseable', receipt.quality.length);
   return {
     deliveryId,
     subscription: sub.id,

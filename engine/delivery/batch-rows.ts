@@ -1,6 +1,7 @@
 import type { ChangeEvent, ColumnSpec } from '../../schemas/index.ts';
 import type { ResourceSchema } from '../ports/index.ts';
 import type { FieldMask } from './field-masks.ts';
+import { unrepresentable as whyUnrepresentable } from './representable.ts';
 
 /** The system columns every batch file ends with (DESIGN.md, Batch output). */
 export const SYSTEM_COLUMNS: ColumnSpec[] = [
@@ -16,6 +17,12 @@ export const SYSTEM_COLUMNS: ColumnSpec[] = [
  */
 export const UNCHANGED_COLUMN: ColumnSpec = { name: '_unchanged', type: { kind: 'list', element: { kind: 'utf8' } } };
 
+/**
+ * Added last, only when some value of the file has no value in its column's type (see representable.ts): a JSON
+ * object of column → the raw text that was written as NULL, e.g. {"amount":"NaN"}. NULL in rows without any.
+ */
+export const QUALITY_COLUMN: ColumnSpec = { name: '_quality', type: { kind: 'utf8', json: true } };
+
 export interface BatchRows {
   columns: ColumnSpec[];
   values: (string | null)[][];
@@ -27,6 +34,8 @@ export interface BatchRows {
   maskFallbacks: { column: string; row: number; reason: string }[];
   /** Non-null values written per strategy (the fallback counts as hash). */
   masked: Record<string, number>;
+  /** Values written as NULL because their type cannot hold them (their raw text is in `_quality`). */
+  unrepresentable: { column: string; row: number; reason: string }[];
 }
 
 /**
@@ -49,22 +58,34 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
   const unchanged: (string | null)[] = new Array<string | null>(events.length).fill(null);
   let anyUnchanged = false;
   const maskFallbacks: BatchRows['maskFallbacks'] = [];
+  const unrepresentable: BatchRows['unrepresentable'] = [];
+  const quality: (string | null)[] = new Array<string | null>(events.length).fill(null);
   const masked: Record<string, number> = {};
   let min = '';
   let max = '';
   const sys = masks.length;
   events.forEach((e, r) => {
     const row = e.op === 'd' ? { ...e.key, ...(e.before ?? {}) } : (e.after ?? {});
+    let rowQuality: Record<string, string> | null = null;
     masks.forEach((m, c) => {
       const raw = row[m.field] ?? null;
       const out = m.apply(raw);
       if (out.fallback) maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
-      if (out.value !== null) {
-        const strategy = out.fallback ?? m.strategy;
-        masked[strategy] = (masked[strategy] ?? 0) + 1;
+      let value = out.value;
+      if (value !== null) {
+        const reason = whyUnrepresentable(columns[c]!.type, value);
+        if (reason) {
+          unrepresentable.push({ column: m.field, row: r, reason });
+          (rowQuality ??= {})[m.field] = value;
+          value = null;
+        } else {
+          const strategy = out.fallback ?? m.strategy;
+          masked[strategy] = (masked[strategy] ?? 0) + 1;
+        }
       }
-      values[c]![r] = out.value;
+      values[c]![r] = value;
     });
+    if (rowQuality) quality[r] = JSON.stringify(rowQuality);
     values[sys]![r] = e.op;
     values[sys + 1]![r] = e.seq;
     values[sys + 2]![r] = e.commitTs;
@@ -82,5 +103,19 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
     columns.push(UNCHANGED_COLUMN);
     values.push(unchanged);
   }
-  return { columns, values, seqs, rows: events.length, ops, commitTs: { min, max }, maskFallbacks, masked };
+  if (unrepresentable.length > 0) {
+    columns.push(QUALITY_COLUMN);
+    values.push(quality);
+  }
+  return {
+    columns,
+    values,
+    seqs,
+    rows: events.length,
+    ops,
+    commitTs: { min, max },
+    maskFallbacks,
+    masked,
+    unrepresentable,
+  };
 }

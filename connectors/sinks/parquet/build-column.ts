@@ -12,6 +12,7 @@ import type {
   Int64,
 } from 'apache-arrow';
 import type { List, TimeMicrosecond, TimestampMicrosecond, Utf8 } from 'apache-arrow';
+import type { ScalarColumnType } from '../../../schemas/column-type.ts';
 import type { ColumnSpec } from '../../../schemas/column-type.ts';
 import {
   buildBool,
@@ -26,7 +27,7 @@ import {
   buildTimestamp,
   type ColumnSlice,
 } from './build-fixed.ts';
-import { buildUtf8List } from './build-list.ts';
+import { buildList } from './build-list.ts';
 import { buildBinary, buildUtf8 } from './build-varwidth.ts';
 import type { QualitySink } from './quality.ts';
 
@@ -65,8 +66,13 @@ export function buildColumn(
       return buildTime(slice as ColumnSlice<TimeMicrosecond>);
     case 'timestamp':
       return buildTimestamp(slice as ColumnSlice<TimestampMicrosecond>);
-    case 'list':
-      return buildUtf8List(slice as ColumnSlice<List<Utf8>>);
+    case 'list': {
+      const element: { name: string; type: ScalarColumnType } = { name: spec.name, type: spec.type.element };
+      const childType = (type as List).valueType;
+      return buildList(slice as ColumnSlice<List>, (elements, q) =>
+        buildColumn(element, childType, elements, 0, elements.length, q),
+      );
+    }
     default:
       throw new Error(`unsupported ColumnType ${JSON.stringify(spec.type)}`);
   }

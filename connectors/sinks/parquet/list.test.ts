@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnTypeName, type ColumnType } from '../../../schemas/column-type.ts';
 import { arrowTypeOf } from './arrow-type.ts';
-import { parseStringList } from './build-list.ts';
+import { parseTextList } from './build-list.ts';
 import { encodeParquet, readParquetFile } from './index.ts';
 import { Duck, input, listInput, UTF8_LIST } from './test-fixtures.ts';
 
@@ -45,8 +45,9 @@ test('list<utf8>: type name and Arrow type (List of nullable Utf8 "element")', (
   const child = type.children[0];
   t.is(child?.name, 'element');
   t.true(child?.nullable);
-  t.throws(() => arrowTypeOf({ kind: 'list', element: { kind: 'int32' } } as unknown as ColumnType), {
-    message: /unsupported ColumnType/,
+  t.is(String(arrowTypeOf({ kind: 'list', element: { kind: 'int32' } })), 'List<Int32>');
+  t.throws(() => arrowTypeOf({ kind: 'list', element: UTF8_LIST } as unknown as ColumnType), {
+    message: /a list of scalars only/,
   });
 });
 
@@ -118,7 +119,7 @@ test('a list<utf8> column spans row-group boundaries', async (t) => {
 });
 
 test('a value that is not a JSON array of strings is null plus a quality issue', async (t) => {
-  const bad = ['notes', '["a",1]', '{"a":"b"}', '"a"', '[null]', '[["a"]]', '', '["unterminated"', 'null'];
+  const bad = ['notes', '["a",1]', '{"a":"b"}', '"a"', '[["a"]]', '', '["unterminated"', 'null'];
   const values: (string | null)[] = ['["ok"]', ...bad, '[]'];
   // rowGroupRows 4: quality rows are absolute row numbers, not row-group relative.
   const { bytes, quality } = encodeParquet(
@@ -133,7 +134,8 @@ test('a value that is not a JSON array of strings is null plus a quality issue',
     bad.map((raw, k) => ['_unchanged', k + 1, raw]),
   );
   t.true(quality.every((q) => q.reason.length > 0));
-  t.regex(quality[1]?.reason ?? '', /element 1 is not a string/);
+  t.regex(quality[1]?.reason ?? '', /element 1 is not a string or null/);
+  t.regex(quality[4]?.reason ?? '', /multi-dimensional/);
   t.regex(quality[0]?.reason ?? '', /not valid JSON/);
   t.regex(quality[2]?.reason ?? '', /not a JSON array/);
   const path = duck.save(bytes);
@@ -144,11 +146,92 @@ test('a value that is not a JSON array of strings is null plus a quality issue',
   );
 });
 
-test('parseStringList', (t) => {
-  t.deepEqual(parseStringList('[]'), []);
-  t.deepEqual(parseStringList('["x","y"]'), ['x', 'y']);
-  t.deepEqual(parseStringList('[1]'), { reason: 'list element 0 is not a string' });
-  t.true('reason' in (parseStringList('[') as object));
+test('parseTextList', (t) => {
+  t.deepEqual(parseTextList('[]'), []);
+  t.deepEqual(parseTextList('["x",null,"y"]'), ['x', null, 'y']);
+  t.deepEqual(parseTextList('[1]'), { reason: 'list element 0 is not a string or null' });
+  t.deepEqual(parseTextList('[["1"]]'), { reason: 'a multi-dimensional array has no one-dimensional LIST value' });
+  t.true('reason' in (parseTextList('[') as object));
+});
+
+test('typed lists (Postgres arrays): element types, NULL elements, exact values in DuckDB', async (t) => {
+  const cols: [string, ColumnType][] = [
+    ['id', { kind: 'int32' }],
+    ['ints', { kind: 'list', element: { kind: 'int32' } }],
+    ['bigs', { kind: 'list', element: { kind: 'int64' } }],
+    ['amounts', { kind: 'list', element: { kind: 'decimal', precision: 10, scale: 2 } }],
+    ['days', { kind: 'list', element: { kind: 'date' } }],
+    ['stamps', { kind: 'list', element: { kind: 'timestamp', tz: 'UTC' } }],
+    ['flags', { kind: 'list', element: { kind: 'bool' } }],
+    ['floats', { kind: 'list', element: { kind: 'float64' } }],
+  ];
+  const rows = [
+    [
+      '1',
+      '["1","-2",null]',
+      '["9007199254740993"]',
+      '["12.50",null,"-0.01"]',
+      '["2024-02-29","0044-03-15 BC"]',
+      '["2024-01-01 12:00:00.123456+00"]',
+      '["t","f",null]',
+      '["NaN","-Infinity","1.5"]',
+    ],
+    ['2', '[]', null, '[]', null, '[]', null, '[null]'],
+  ];
+  const { bytes, quality } = encodeParquet(input(cols, rows));
+  t.deepEqual(quality, []);
+  const path = duck.save(bytes);
+  const described = await duck.query(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+  t.deepEqual(
+    described.map((r) => r['column_type']),
+    [
+      'INTEGER',
+      'INTEGER[]',
+      'BIGINT[]',
+      'DECIMAL(10,2)[]',
+      'DATE[]',
+      'TIMESTAMP WITH TIME ZONE[]',
+      'BOOLEAN[]',
+      'DOUBLE[]',
+    ],
+  );
+  const back = await duck.query(
+    `SELECT ints::VARCHAR AS i, bigs::VARCHAR AS b, amounts::VARCHAR AS a, days::VARCHAR AS d, ` +
+      `stamps::VARCHAR AS s, flags::VARCHAR AS f, floats::VARCHAR AS x FROM read_parquet('${path}') ORDER BY id`,
+  );
+  t.deepEqual(back, [
+    {
+      i: '[1, -2, NULL]',
+      b: '[9007199254740993]',
+      a: '[12.50, NULL, -0.01]',
+      d: "[2024-02-29, '0044-03-15 (BC)']",
+      s: "['2024-01-01 12:00:00.123456+00']",
+      f: '[true, false, NULL]',
+      x: '[nan, -inf, 1.5]',
+    },
+    { i: '[]', b: null, a: '[]', d: null, s: '[]', f: null, x: '[NULL]' },
+  ]);
+});
+
+test('an element its type cannot hold is a null element plus a quality issue on its row', async (t) => {
+  const cols: [string, ColumnType][] = [
+    ['nums', { kind: 'list', element: { kind: 'decimal', precision: 5, scale: 1 } }],
+  ];
+  const { bytes, quality } = encodeParquet(input(cols, [['["1.5"]'], ['["2.5","NaN","x"]']]));
+  t.deepEqual(
+    quality.map((q) => [q.column, q.row, q.raw]),
+    [
+      ['nums', 1, 'NaN'],
+      ['nums', 1, 'x'],
+    ],
+  );
+  t.regex(quality[0]!.reason, /^list element 1: /);
+  t.regex(quality[1]!.reason, /^list element 2: /);
+  const back = await duck.query(`SELECT nums::VARCHAR AS n FROM read_parquet('${duck.save(bytes)}')`);
+  t.deepEqual(
+    back.map((r) => r['n']),
+    ['[1.5]', '[2.5, NULL, NULL]'],
+  );
 });
 
 test('dictionary settings: a list column next to dictionary-encoded strings, list leaf written plain', async (t) => {

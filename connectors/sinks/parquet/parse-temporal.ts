@@ -62,6 +62,10 @@ function readDate(s: string): string | undefined {
   const month = digitsAt(s, p + 1, 2);
   const day = digitsAt(s, p + 4, 2);
   if (month < 1 || month > 12 || day < 1) return BAD_DATE;
+  if (bcEra) {
+    if (year === 0) return BAD_DATE;
+    year = 1 - year; // 1 BC is astronomical year 0 (proleptic Gregorian, as Postgres and Parquet count)
+  }
   const dim = month === 2 && isLeap(year) ? 29 : (MONTH_DAYS[month - 1] as number);
   if (day > dim) return 'day out of range for month';
   days = daysFromCivil(year, month, day);
@@ -136,12 +140,21 @@ function readOffset(s: string): string | undefined {
 
 function specialReason(s: string): string | undefined {
   if (s === 'infinity' || s === '-infinity') return `${s} has no Parquet value`;
-  if (s.endsWith(' BC')) return 'BC dates are not delivered';
   return undefined;
 }
 
-/** 'YYYY-MM-DD' → days since the epoch. */
-export function parseDateInto(s: string, out: Int32Array, i: number): string | undefined {
+/** True while parsing a value with Postgres's ' BC' era suffix. */
+let bcEra = false;
+
+/** Strips a ' BC' era suffix (Postgres text output for dates before year 1) and remembers it. */
+function era(s: string): string {
+  bcEra = s.endsWith(' BC');
+  return bcEra ? s.slice(0, -3) : s;
+}
+
+/** 'YYYY-MM-DD' (optionally ' BC') → days since the epoch. */
+export function parseDateInto(text: string, out: Int32Array, i: number): string | undefined {
+  const s = era(text);
   pos = 0;
   const err = readDate(s);
   if (err !== undefined || pos !== s.length) return specialReason(s) ?? err ?? BAD_DATE;
@@ -165,7 +178,8 @@ export function parseTimeInto(s: string, out: Int64Writer, i: number): string | 
  * withZone: an offset suffix is accepted (none means UTC) and the value is converted to UTC;
  * without: an offset suffix is an error (a local timestamp has none).
  */
-export function parseTimestampInto(s: string, withZone: boolean, out: Int64Writer, i: number): string | undefined {
+export function parseTimestampInto(text: string, withZone: boolean, out: Int64Writer, i: number): string | undefined {
+  const s = era(text);
   pos = 0;
   let err = readDate(s);
   if (err !== undefined) return specialReason(s) ?? err;

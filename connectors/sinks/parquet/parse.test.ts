@@ -5,7 +5,7 @@ import { formatDecimal, formatTimestamp, wordsToBigInt } from './format-value.ts
 import { Int64Writer } from './int64-words.ts';
 import { parseDecimalInto } from './parse-decimal.ts';
 import { parseFloat64Into, parseInt16Into, parseInt32Into, parseInt64Into } from './parse-number.ts';
-import { parseDateInto, parseTimeInto, parseTimestampInto } from './parse-temporal.ts';
+import { daysFromCivil, parseDateInto, parseTimeInto, parseTimestampInto } from './parse-temporal.ts';
 import { QualitySink } from './quality.ts';
 
 /** Deterministic PRNG (mulberry32). */
@@ -159,7 +159,9 @@ test('timestamps: µs exact, offsets converted to UTC, compared with Date.UTC', 
   t.regex(ts('2024-01-01 12:00:00+00', false) as string, /offset/);
   t.regex(ts('infinity') as string, /infinity/);
   t.regex(ts('-infinity') as string, /infinity/);
-  t.regex(ts('2024-01-01 00:00:00+00 BC') as string, /BC/);
+  // BC (Postgres' era suffix): 1 BC is astronomical year 0, so 2024 BC is year -2023
+  t.is(ts('2024-01-01 00:00:00+00 BC'), BigInt(daysFromCivil(-2023, 1, 1)) * 86_400_000_000n);
+  t.is(ts('0044-03-15 12:30:00 BC', false), BigInt(daysFromCivil(-43, 3, 15)) * 86_400_000_000n + 45_000_000_000n);
   t.regex(ts('2024-01-01 00:00:00.0000001+00') as string, /sub-microsecond/);
   t.is(ts('2024-01-01 00:00:00.1234560+00'), BigInt(Date.UTC(2024, 0, 1)) * 1000n + 123456n);
   for (const bad of [
@@ -203,7 +205,10 @@ test('dates and times', (t) => {
   t.regex(parseDateInto('9999999-12-31', d, 0) ?? '', /out of range/);
   t.regex(parseDateInto('1900-02-29', d, 0) ?? '', /day out of range/);
   t.regex(parseDateInto('infinity', d, 0) ?? '', /infinity/);
-  t.regex(parseDateInto('0001-01-01 BC', d, 0) ?? '', /BC/);
+  t.is(parseDateInto('0001-01-01 BC', d, 0), undefined);
+  t.is(d[0], -719528, '1 BC-01-01 is astronomical 0000-01-01');
+  t.is(parseDateInto('0005-02-29 BC', d, 0), undefined, '5 BC is astronomical year -4, a leap year');
+  t.truthy(parseDateInto('0000-01-01 BC', d, 0), 'there is no year 0 BC');
   t.truthy(parseDateInto('2024-01-01x', d, 0));
   const w = new Int64Writer(1);
   t.is(parseTimeInto('12:34:56.789', w, 0), undefined);

@@ -23,12 +23,21 @@ export async function introspectTable(client: pg.ClientBase, t: TableRef): Promi
                         case when ty.typtype = 'd' then ty.typtypmod else a.atttypmod end) as type,
             coalesce(bt.typtype, ty.typtype) as typtype,
             coalesce(bt.typcategory, ty.typcategory) as category,
-            a.attnotnull as "notNull"
+            a.attnotnull as "notNull",
+            format_type(coalesce(nullif(et.typbasetype, 0), et.oid),
+                        case when et.typtype = 'd' then et.typtypmod
+                             when ty.typtype = 'd' then ty.typtypmod else a.atttypmod end) as "elementType",
+            coalesce(ebt.typtype, et.typtype) as "elementTyptype",
+            et.typdelim as "elementDelim"
        from pg_attribute a
        join pg_class c on c.oid = a.attrelid
        join pg_namespace n on n.oid = c.relnamespace
        join pg_type ty on ty.oid = a.atttypid
        left join pg_type bt on ty.typtype = 'd' and bt.oid = ty.typbasetype
+       -- arrays (also behind a domain): the element type, itself resolved through a domain
+       left join pg_type et on coalesce(bt.typcategory, ty.typcategory) = 'A'
+                           and et.oid = coalesce(bt.typelem, ty.typelem) and et.oid <> 0
+       left join pg_type ebt on et.typtype = 'd' and ebt.oid = et.typbasetype
       where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped
       order by a.attnum`,
     [t.schema, t.name],

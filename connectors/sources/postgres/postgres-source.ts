@@ -6,6 +6,7 @@ import { SluiceError } from '../../../engine/errors.ts';
 import type { ChangeBatch, Logger, ResourceShape, Source, SourceStatus } from '../../../engine/ports/index.ts';
 import type { SourceEvent } from '../../../schemas/index.ts';
 import { mapPgError } from './errors.ts';
+import { pgArrayToJson } from './pg-array.ts';
 import { introspectTable, parseTable, quoteTable, replicaIdentity } from './introspect.ts';
 import { PgoutputDecoder, type PgMessage, type Relation } from './pgoutput-decoder.ts';
 import { lsnToNumber, numberToLsn, ReplicationStream, type WalChunk } from './replication-stream.ts';
@@ -63,6 +64,8 @@ export class PostgresSource implements Source {
   private readonly log: Logger;
   private readonly spoolDir: string;
   private bindings = new Map<string, { resource: string; key: string[]; keep: ReadonlySet<string> }>();
+  /** Per resource: kept columns delivered as LIST, whose Postgres array text is converted (pg-array.ts). */
+  private arrayColumns = new Map<string, string[]>();
   private state: SourceStatus['state'] = 'STOPPED';
   private lastError: string | undefined;
   /** Last position sent to the server as flushed. */
@@ -186,13 +189,13 @@ export class PostgresSource implements Source {
       }
       const keep = new Set([...r.key, ...r.columns]);
       this.bindings.set(`${t.schema}.${t.name}`, { resource: r.id, key: r.key, keep });
-      shapes.push({
-        resource: r.id,
-        key: r.key,
-        columns: live
-          .filter((c) => keep.has(c.name))
-          .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type })),
-      });
+      const columns = live
+        .filter((c) => keep.has(c.name))
+        .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type }));
+      const lists = columns.filter((c) => c.type.kind === 'list').map((c) => c.name);
+      if (lists.length > 0) this.arrayColumns.set(r.id, lists);
+      else this.arrayColumns.delete(r.id);
+      shapes.push({ resource: r.id, key: r.key, columns });
     }
     return shapes;
   }
@@ -280,7 +283,7 @@ export class PostgresSource implements Source {
         this.queue.shift();
         this.queuedEvents -= txEvents.length;
         const commitLsn = numberToLsn(item.tx.commitLsn);
-        for (let i = 0; i < txEvents.length; i++) events.push(finalize(txEvents[i]!, commitLsn, i, item.tx));
+        for (let i = 0; i < txEvents.length; i++) events.push(this.finalize(txEvents[i]!, commitLsn, i, item.tx));
         end = Math.max(end, item.tx.endLsn);
         this.noteInFlight(item.commitMs);
       } else {
@@ -305,7 +308,7 @@ export class PostgresSource implements Source {
         return;
       }
       while (!page.done) {
-        const events = page.value.map((e) => finalize(e, commitLsn, index++, tx));
+        const events = page.value.map((e) => this.finalize(e, commitLsn, index++, tx));
         const next = pages.next();
         yield { events, checkpoint: next.done ? this.checkpointFor(tx.endLsn) : '' };
         page = next;
@@ -324,6 +327,22 @@ export class PostgresSource implements Source {
     if (cp < this.handedOut) cp = this.handedOut;
     this.handedOut = cp;
     return numberToLsn(cp);
+  }
+
+  /** A pending event with its position, commit time and transaction; array values in list form. */
+  private finalize(e: PendingEvent, commitLsn: string, index: number, tx: CommittedTx): SourceEvent {
+    const out = e as SourceEvent;
+    out.position = eventPosition(commitLsn, index);
+    out.commitTs = tx.commitTs;
+    out.txId = String(tx.xid);
+    out.schemaVersion = 0;
+    const arrays = this.arrayColumns.get(e.resource);
+    if (arrays) {
+      convertArrays(out.after, arrays);
+      convertArrays(out.before, arrays);
+      convertArrays(out.key, arrays);
+    }
+    return out;
   }
 
   private noteInFlight(commitMs: number): void {
@@ -581,13 +600,18 @@ export class PostgresSource implements Source {
   }
 }
 
-function finalize(e: PendingEvent, commitLsn: string, index: number, tx: CommittedTx): SourceEvent {
-  const out = e as SourceEvent;
-  out.position = eventPosition(commitLsn, index);
-  out.commitTs = tx.commitTs;
-  out.txId = String(tx.xid);
-  out.schemaVersion = 0;
-  return out;
+/** Array text → list text, in place; text that is not an array literal stays as it is (delivery flags it). */
+function convertArrays(row: Record<string, string | null> | null | undefined, columns: string[]): void {
+  if (!row) return;
+  for (const c of columns) {
+    const v = row[c];
+    if (typeof v !== 'string') continue;
+    try {
+      row[c] = pgArrayToJson(v);
+    } catch {
+      // not Postgres array output: leave it; it is delivered as NULL with the raw text in _quality
+    }
+  }
 }
 
 /** Server errors on the stream, in plain words; a slot the server can no longer serve is not retried. */

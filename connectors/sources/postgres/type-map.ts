@@ -10,14 +10,30 @@ export interface PgColumn {
   /** pg_type.typcategory: 'A' for arrays. */
   category: string;
   notNull: boolean;
+  /** Arrays: format_type() of the element (a domain's base type), its typtype and its array delimiter. */
+  elementType?: string | null;
+  elementTyptype?: string | null;
+  elementDelim?: string | null;
 }
 
 /**
- * Postgres → delivered logical type (DESIGN.md, "Types"). Arrays, ranges and composites travel as their text form
- * until the change-stream issue adds LIST types.
+ * Postgres → delivered logical type (DESIGN.md, "Types"): arrays become a LIST of their element's type (values
+ * converted by pg-array.ts); enums, ranges, composites and everything else without a closer Parquet type travel as
+ * their canonical text. Domains arrive here as their base type (introspect.ts).
  */
 export function columnTypeFor(col: PgColumn): ColumnType {
-  if (col.typtype === 'e' || col.category === 'A') return { kind: 'utf8' };
+  if (col.category === 'A') {
+    if (!col.elementType || col.elementDelim !== ',') return { kind: 'utf8' };
+    const element = columnTypeFor({
+      name: col.name,
+      type: col.elementType,
+      typtype: col.elementTyptype ?? 'b',
+      category: '',
+      notNull: false,
+    });
+    return element.kind === 'list' ? { kind: 'utf8' } : { kind: 'list', element };
+  }
+  if (col.typtype === 'e') return { kind: 'utf8' };
   const t = col.type;
   const numeric = /^numeric\((\d+),(\d+)\)$/.exec(t);
   if (numeric) {
@@ -54,4 +70,4 @@ export function columnTypeFor(col: PgColumn): ColumnType {
 
 /** Session settings that make the text form canonical: UTC timestamps, ISO dates and intervals, exact floats. */
 export const CANONICAL_TEXT_OPTIONS =
-  '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3';
+  '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
