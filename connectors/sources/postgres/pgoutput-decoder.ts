@@ -72,29 +72,36 @@ export class PgoutputDecoder {
     let p = start + 1;
     const xidIfStreamed = (): number => {
       if (!this.inStream) return 0;
+      need(p + 4, end, tag);
       const x = buf.readUInt32BE(p);
       p += 4;
       return x;
     };
     switch (tag) {
       case 0x42 /* B */:
+        need(p + 20, end, tag);
         return { tag: 'begin', finalLsn: lsn(buf, p), commitTs: int64(buf, p + 8), xid: buf.readUInt32BE(p + 16) };
       case 0x43 /* C */:
+        need(p + 25, end, tag);
         return { tag: 'commit', commitLsn: lsn(buf, p + 1), endLsn: lsn(buf, p + 9), commitTs: int64(buf, p + 17) };
       case 0x52 /* R */: {
         xidIfStreamed();
+        need(p + 4, end, tag);
         const oid = buf.readUInt32BE(p);
         p += 4;
-        const [schema, p1] = cstring(buf, p);
-        const [name, p2] = cstring(buf, p1);
+        const [schema, p1] = cstring(buf, p, end);
+        const [name, p2] = cstring(buf, p1, end);
         p = p2;
+        need(p + 3, end, tag);
         const replicaIdentity = String.fromCharCode(buf[p]!);
         const n = buf.readUInt16BE(p + 1);
         p += 3;
         const columns: RelationColumn[] = [];
         for (let i = 0; i < n; i++) {
+          need(p + 1, end, tag);
           const flags = buf[p]!;
-          const [colName, q] = cstring(buf, p + 1);
+          const [colName, q] = cstring(buf, p + 1, end);
+          need(q + 8, end, tag);
           columns.push({
             name: colName,
             typeOid: buf.readUInt32BE(q),
@@ -103,6 +110,7 @@ export class PgoutputDecoder {
           });
           p = q + 8;
         }
+        checkEnd(p, end, 'Relation');
         const base = { oid, schema, name, replicaIdentity, columns };
         const bound = this.binder(base);
         const rel: Relation = { ...base, keep: bound?.keep ?? null, binding: bound?.binding };
@@ -111,15 +119,17 @@ export class PgoutputDecoder {
       }
       case 0x49 /* I */: {
         const xid = xidIfStreamed();
+        need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
-        // p + 4 is 'N'
-        const [tuple, q] = this.tuple(buf, p + 5, rel.keep);
+        if (buf[p + 4] !== 0x4e /* N */) throw malformed('Insert', buf[p + 4]!);
+        const [tuple, q] = this.tuple(buf, p + 5, end, rel.keep);
         checkEnd(q, end, 'Insert');
         return { tag: 'insert', xid, rel, new: tuple };
       }
       case 0x55 /* U */: {
         const xid = xidIfStreamed();
+        need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
         p += 4;
@@ -128,27 +138,33 @@ export class PgoutputDecoder {
         const kind = buf[p];
         if (kind === 0x4b /* K */ || kind === 0x4f /* O */) {
           keyOnly = kind === 0x4b;
-          [old, p] = this.tuple(buf, p + 1, rel.keep);
+          [old, p] = this.tuple(buf, p + 1, end, rel.keep);
+          need(p + 1, end, tag);
         }
-        // buf[p] is 'N'
-        const [tuple, q] = this.tuple(buf, p + 1, rel.keep);
+        if (buf[p] !== 0x4e /* N */) throw malformed('Update', buf[p]!);
+        const [tuple, q] = this.tuple(buf, p + 1, end, rel.keep);
         checkEnd(q, end, 'Update');
         return { tag: 'update', xid, rel, old, keyOnly, new: tuple };
       }
       case 0x44 /* D */: {
         const xid = xidIfStreamed();
+        need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
-        const keyOnly = buf[p + 4] === 0x4b;
-        const [old, q] = this.tuple(buf, p + 5, rel.keep);
+        const kind = buf[p + 4]!;
+        if (kind !== 0x4b /* K */ && kind !== 0x4f /* O */) throw malformed('Delete', kind);
+        const keyOnly = kind === 0x4b;
+        const [old, q] = this.tuple(buf, p + 5, end, rel.keep);
         checkEnd(q, end, 'Delete');
         return { tag: 'delete', xid, rel, old, keyOnly };
       }
       case 0x54 /* T */: {
         const xid = xidIfStreamed();
+        need(p + 5, end, tag);
         const n = buf.readUInt32BE(p);
         const flags = buf[p + 4]!;
         p += 5;
+        checkEnd(p + 4 * n, end, 'Truncate');
         const rels: Relation[] = [];
         for (let i = 0; i < n; i++, p += 4) {
           const rel = this.relation(buf.readUInt32BE(p));
@@ -159,10 +175,13 @@ export class PgoutputDecoder {
       }
       case 0x4d /* M */: {
         const xid = xidIfStreamed();
+        need(p + 9, end, tag);
         const transactional = (buf[p]! & 1) === 1;
         const at = lsn(buf, p + 1);
-        const [prefix, q] = cstring(buf, p + 9);
+        const [prefix, q] = cstring(buf, p + 9, end);
+        need(q + 4, end, tag);
         const len = buf.readUInt32BE(q);
+        checkEnd(q + 4 + len, end, 'Message');
         return {
           tag: 'message',
           xid,
@@ -173,12 +192,14 @@ export class PgoutputDecoder {
         };
       }
       case 0x53 /* S */:
+        need(p + 5, end, tag);
         this.inStream = true;
         return { tag: 'stream_start', xid: buf.readUInt32BE(p), first: buf[p + 4] === 1 };
       case 0x45 /* E */:
         this.inStream = false;
         return { tag: 'stream_stop' };
       case 0x63 /* c */:
+        need(p + 29, end, tag);
         return {
           tag: 'stream_commit',
           xid: buf.readUInt32BE(p),
@@ -187,6 +208,7 @@ export class PgoutputDecoder {
           commitTs: int64(buf, p + 21),
         };
       case 0x41 /* A */:
+        need(p + 8, end, tag);
         return { tag: 'stream_abort', xid: buf.readUInt32BE(p), subxid: buf.readUInt32BE(p + 4) };
       case 0x59 /* Y type */:
       case 0x4f /* O origin */:
@@ -203,17 +225,21 @@ export class PgoutputDecoder {
   }
 
   /** TupleData at `p`: kept columns become text / null; unchanged TOAST values are listed; others are skipped. */
-  private tuple(buf: Buffer, p: number, keep: (string | null)[]): [Tuple, number] {
+  private tuple(buf: Buffer, p: number, end: number, keep: (string | null)[]): [Tuple, number] {
+    need(p + 2, end, 0);
     const n = buf.readUInt16BE(p);
     p += 2;
     const row: TupleRow = {};
     let unchanged: string[] | null = null;
     for (let i = 0; i < n; i++) {
+      need(p + 1, end, 0);
       const kind = buf[p++];
       const name = keep[i] ?? null;
       if (kind === 0x74 /* t */ || kind === 0x62 /* b */) {
+        need(p + 4, end, 0);
         const len = buf.readUInt32BE(p);
         p += 4;
+        need(p + len, end, 0);
         if (name !== null) {
           if (kind === 0x62) throw new PgoutputError(`binary value for column "${name}": the stream must be text`);
           row[name] = buf.toString('utf8', p, p + len);
@@ -233,7 +259,22 @@ export class PgoutputDecoder {
 
 /** A change message must end exactly where its tuple data ends: anything else is a framing or format error. */
 function checkEnd(at: number, end: number, what: string): void {
-  if (at !== end) throw new PgoutputError(`malformed ${what} message: tuple data ends at ${at}, message at ${end}`);
+  if (at !== end) throw new PgoutputError(`malformed ${what} message: its data ends at ${at}, the message at ${end}`);
+}
+
+/**
+ * A message is buf[start, end) of a read that holds more messages: every read must stay before `end`, or a short
+ * message would silently take its values from the next one (or run off the buffer with a RangeError).
+ */
+function need(at: number, end: number, tag: number): void {
+  if (at > end) {
+    const what = tag === 0 ? 'tuple data' : `'${String.fromCharCode(tag)}' message`;
+    throw new PgoutputError(`truncated pgoutput ${what}: needs ${at - end} more byte(s)`);
+  }
+}
+
+function malformed(what: string, kind: number): PgoutputError {
+  return new PgoutputError(`malformed ${what} message: unexpected tuple marker 0x${kind.toString(16)}`);
 }
 
 function lsn(buf: Buffer, p: number): number {
@@ -247,8 +288,8 @@ function int64(buf: Buffer, p: number): number {
   return buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4);
 }
 
-function cstring(buf: Buffer, p: number): [string, number] {
-  const end = buf.indexOf(0, p);
-  if (end < 0) throw new PgoutputError('unterminated string in pgoutput message');
+function cstring(buf: Buffer, p: number, limit: number): [string, number] {
+  const end = p < limit ? buf.indexOf(0, p) : -1;
+  if (end < 0 || end >= limit) throw new PgoutputError('unterminated string in pgoutput message');
   return [buf.toString('utf8', p, end), end + 1];
 }

@@ -86,8 +86,10 @@ export class TxAssembler {
         return null;
       case 'update': {
         const after = msg.new;
-        // REPLICA IDENTITY FULL sends the whole old row, so an unchanged TOAST value is known: fill it in.
-        if (msg.old && !msg.keyOnly && after.unchanged) fillUnchanged(after, msg.old);
+        // REPLICA IDENTITY FULL sends the whole old row, so an unchanged TOAST value is known: fill it in. A key-only
+        // old tuple is sent when a key column holds an external TOAST value (the new row marks it unchanged): the
+        // key columns are known from it, the others are not.
+        if (msg.old && after.unchanged) fillUnchanged(after, msg.keyOnly ? identityTuple(msg.rel, msg.old) : msg.old);
         const before = msg.old ? (msg.keyOnly ? keyTuple(msg.rel, msg.old) : msg.old) : null;
         this.add(msg.xid, event(msg.rel, 'u', pickKey(msg.rel, after.row), before, after));
         return null;
@@ -206,6 +208,13 @@ function pickKey(rel: Relation, row: Row): Row {
 /** A replica-identity key tuple (`K`): the other columns are sent as NULL but are not known — keep the key only. */
 function keyTuple(rel: Relation, t: Tuple): Tuple {
   return { row: pickKey(rel, t.row), unchanged: null };
+}
+
+/** The replica identity columns of a key tuple (`K`), the only ones whose values it carries. */
+function identityTuple(rel: Relation, t: Tuple): Tuple {
+  const row: Row = {};
+  for (const c of rel.columns) if (c.isKey && c.name in t.row) row[c.name] = t.row[c.name] ?? null;
+  return { row, unchanged: null };
 }
 
 function fillUnchanged(after: Tuple, old: Tuple): void {
