@@ -42,10 +42,22 @@ export const FieldConfig = Type.Object(
   strict,
 );
 
+const Duration = (description: string) => Type.String({ pattern: '^[0-9]+(ms|s|m)$', description });
+
 export const PostgresConnector = Type.Object(
   {
     kind: Type.Literal('postgres'),
     url: Type.String({ minLength: 1, description: 'postgres:// URL of the provider database; usually env:NAME.' }),
+    heartbeat: Type.Optional(
+      Duration(
+        'Interval of pg_logical_emit_message heartbeats through the slot (keep an idle slot advancing, measure lag); "0s" turns them off. Default "10s".',
+      ),
+    ),
+    stallAlertAfter: Type.Optional(
+      Duration(
+        'Alert (sluice_source_stalled = 1, a warning in the log, /v1/status) when the confirmed position has not moved for this long while the server writes WAL. Default "5m".',
+      ),
+    ),
   },
   strict,
 );
@@ -145,9 +157,7 @@ export const Config = Type.Object(
         strict,
       ),
     ),
-    drainTimeout: Type.Optional(
-      Type.String({ pattern: '^[0-9]+(ms|s|m)$', description: 'Forced-stop deadline, e.g. "30s".' }),
-    ),
+    drainTimeout: Type.Optional(Duration('Forced-stop deadline, e.g. "30s".')),
     providers: Type.Array(Provider),
     resources: Type.Array(Resource),
     subscribers: Type.Array(Subscriber),

@@ -247,6 +247,9 @@ test.serial('the local API reports health, readiness, status and metrics', async
   t.regex(metrics, /^sluice_quality_failures_total\{resource="relief-recipients",check="mask-fallback-hash"\} 1$/m);
   t.regex(metrics, /^sluice_subscription_lag_seconds\{subscription="audit-relief"\} 0$/m);
   t.regex(metrics, /^sluice_source_lag_bytes\{source="civil-affairs"\} \d+$/m);
+  const lagSeconds = Number(/^sluice_source_lag_seconds\{source="civil-affairs"\} (\S+)$/m.exec(metrics)?.[1]);
+  t.true(lagSeconds >= 0 && lagSeconds < 30, `caught-up lag in seconds: ${lagSeconds}`);
+  t.regex(metrics, /^sluice_source_stalled\{source="civil-affairs"\} 0$/m);
   t.regex(metrics, /^sluice_source_up\{source="civil-affairs",state="STREAMING"\} 1$/m);
 });
 

@@ -1,13 +1,7 @@
 import type { Logger } from '../../engine/ports/index.ts';
 import { EXIT } from './exit-codes.ts';
 
-/** `"30s"`, `"500ms"`, `"2m"` → ms. */
-export function parseDuration(s: string | undefined, fallbackMs: number): number {
-  if (!s) return fallbackMs;
-  const m = /^(\d+)(ms|s|m)$/.exec(s);
-  if (!m) return fallbackMs;
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
-}
+export { parseDuration } from '../config/duration.ts';
 
 export interface ShutdownGate {
   /** Waits for SIGINT/SIGTERM (or returns at once if one already came), drains, and returns the exit code. */

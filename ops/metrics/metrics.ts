@@ -70,6 +70,26 @@ export class EngineMetrics {
       },
     });
     new Gauge({
+      name: 'sluice_source_lag_seconds',
+      help: 'How far the bus is behind the source: age of the oldest committed transaction received but not yet durable in the bus; when caught up, the heartbeat round trip, or the age of a heartbeat that has not come back',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of src.sources()) if (s.lagSeconds !== undefined) this.set({ source: s.id }, s.lagSeconds);
+      },
+    });
+    new Gauge({
+      name: 'sluice_source_stalled',
+      help: "1 when the confirmed position has not moved for the provider's stallAlertAfter while the server kept writing WAL (alert on it)",
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of src.sources()) this.set({ source: s.id }, s.stalled ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'sluice_bus_backlog_events',
       help: 'Events on the bus not yet delivered to the slowest subscription of the resource',
       labelNames: ['resource'],

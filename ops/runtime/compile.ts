@@ -2,7 +2,9 @@ import type { BatchSubscription } from '../../engine/delivery/batch-cycle.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/ports/index.ts';
 import { decideGrant } from '../../engine/rules/grant.ts';
+import { join } from 'node:path';
 import { PostgresSource } from '../../connectors/sources/postgres/postgres-source.ts';
+import { parseDuration } from '../config/duration.ts';
 import type { Config } from '../../schemas/index.ts';
 import { formatPath } from '../config/issues.ts';
 import { maskingMatrix } from '../config/masking-matrix.ts';
@@ -13,7 +15,10 @@ export type ScheduledSubscription = BatchSubscription & { cadence: string; timez
 /** Upper bound on the rows of one file: a larger backlog becomes several files in one tick. */
 const MAX_ROWS_PER_FILE = 500_000;
 
-/** One source per provider; only key columns and shareable classified fields may enter the platform. */
+/**
+ * One source per provider (its own slot and replication connection); only key columns and shareable classified
+ * fields may enter the platform. Streamed and large transactions spool under `<dataDir>/spool/<provider>`.
+ */
 export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
   return cfg.providers.map(
     (p) =>
@@ -21,6 +26,9 @@ export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
         id: p.id,
         url: p.connector.url,
         logger: log,
+        spoolDir: join(cfg.dataDir!, 'spool', p.id),
+        heartbeatIntervalMs: parseDuration(p.connector.heartbeat, 10_000),
+        stallAfterMs: parseDuration(p.connector.stallAlertAfter, 300_000),
         resources: cfg.resources
           .filter((r) => r.provider === p.id)
           .map((r) => ({
