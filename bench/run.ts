@@ -1,4 +1,23 @@
-/** `npm run bench`: every benchmark, figures as medians and ratios against references measured in the same run. */
+/**
+ * `npm run bench`: every benchmark, figures as medians and ratios against references measured in the same run.
+ *
+ *   npm run bench                  # all: parquet, drain
+ *   npm run bench -- drain         # only the named ones (parquet = commit-to-parquet.ts, drain = pg-drain.ts)
+ *
+ * Each benchmark documents its own settings (BENCH_* environment variables) at the top of its file.
+ */
 import { benchCommitToParquet, printCommitToParquet } from './commit-to-parquet.ts';
+import { benchPgDrain, printPgDrain } from './pg-drain.ts';
 
-printCommitToParquet(await benchCommitToParquet());
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  parquet: async () => printCommitToParquet(await benchCommitToParquet()),
+  drain: async () => printPgDrain(await benchPgDrain()),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((n) => !(n in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) await BENCHMARKS[name]!();
