@@ -17,8 +17,15 @@ export interface Bus {
    * increasing). Idempotent by position: events whose position is not after the source's last stored position are
    * dropped, so replaying a batch after a crash stores nothing twice. `checkpoint`, when given, is stored in the
    * same transaction: the source position the source may confirm once this append is durable (opaque here).
+   * `after` pipelines appends: the events are serialized at call time, but written only once `after` (the
+   * previous append of the same source) has resolved — and not at all if it rejects, so no batch is ever stored
+   * after one that was lost.
    */
-  append(source: string, events: SourceEvent[], opts?: { checkpoint?: string }): Promise<AppendResult>;
+  append(
+    source: string,
+    events: SourceEvent[],
+    opts?: { checkpoint?: string; after?: Promise<unknown> },
+  ): Promise<AppendResult>;
   /** The last stored position of a source, or null. */
   sourcePosition(source: string): Promise<string | null>;
   /** The last checkpoint stored with an append, or null: what the source has been allowed to confirm. */

@@ -4,6 +4,8 @@ export interface PumpOptions {
   /** Records the shapes a (re)started source reports; returns resource → schema version to stamp on its events. */
   register: (shapes: ResourceShape[]) => Promise<ReadonlyMap<string, number>>;
   maxEventsPerAppend?: number;
+  /** Appends handed to the bus before the oldest must be durable (pipelining). Default 2; 1 = none. */
+  maxAppendsInFlight?: number;
   /** Back-off after a source failure: doubles from min to max. */
   retry?: { minMs: number; maxMs: number };
   /**
@@ -33,13 +35,32 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
       const checkpoint = await bus.sourceCheckpoint(source.id);
       const schemaVersions = await opts.register(await source.start(signal, { lastPosition, checkpoint }));
       attempted();
-      for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
-        if (batch.events.length > 0 || batch.checkpoint) {
+      // Two appends in flight: the bus serializes the next batch while the database stores this one; each append
+      // follows the previous one (`after`), and stores nothing if that one failed. A checkpoint is confirmed once its
+      // append is durable, so the source never confirms past a batch that is not stored.
+      const inFlight: Promise<void>[] = [];
+      let previous: Promise<unknown> | undefined;
+      try {
+        for await (const batch of source.read({ maxEvents: opts.maxEventsPerAppend ?? 10_000, signal })) {
+          if (batch.events.length === 0 && !batch.checkpoint) continue;
           for (const e of batch.events) e.schemaVersion = schemaVersions.get(e.resource) ?? 0;
-          await bus.append(source.id, batch.events, batch.checkpoint ? { checkpoint: batch.checkpoint } : {});
+          const { checkpoint } = batch;
+          const appended = bus.append(source.id, batch.events, {
+            ...(checkpoint ? { checkpoint } : {}),
+            ...(previous ? { after: previous } : {}),
+          });
+          previous = appended;
+          const stored = appended.then(() => (checkpoint ? source.commit(checkpoint) : undefined));
+          stored.catch(() => {}); // observed when awaited below
+          inFlight.push(stored);
+          if (inFlight.length >= (opts.maxAppendsInFlight ?? 2)) await inFlight.shift();
+          backoff = retry.minMs;
         }
-        if (batch.checkpoint) await source.commit(batch.checkpoint);
-        backoff = retry.minMs;
+      } finally {
+        // whatever ended the stream, let what was handed to the bus finish (or fail) before a restart
+        const settled = await Promise.allSettled(inFlight);
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
       }
     } catch (e) {
       attempted(e);

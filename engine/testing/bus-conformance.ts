@@ -175,6 +175,44 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
     t.is(await bus.sourcePosition('other'), null);
   });
 
+  it('a pipelined append (after) is written after the one it follows', async (t, bus) => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = gate.then(() =>
+      bus.append('src', [event('people', p(0)), event('people', p(1))], { checkpoint: 'cp-1' }),
+    );
+    const second = bus.append('src', [event('people', p(2))], { checkpoint: 'cp-2', after: first });
+    await new Promise((r) => setTimeout(r, 20));
+    t.is(await bus.head('people'), 0n, 'nothing written before the append it follows');
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    t.is(a.appended, 2);
+    t.is(b.appended, 1);
+    t.deepEqual(
+      (await readAll(bus, 'people')).map((e) => [e.seq, e.position]),
+      [
+        ['1', p(0)],
+        ['2', p(1)],
+        ['3', p(2)],
+      ],
+    );
+    t.is(await bus.sourceCheckpoint('src'), 'cp-2');
+  });
+
+  it('an append pipelined behind a failed one fails too and stores nothing; the next one starts afresh', async (t, bus) => {
+    const unstorable = event('people', p(0), { after: { id: 1n as unknown as string } }); // JSON cannot hold a BigInt
+    const failed = bus.append('src', [unstorable], { checkpoint: 'cp-bad' });
+    failed.catch(() => {});
+    await new Promise((r) => setTimeout(r, 10)); // settled before the next call: the rejection still stops it
+    const behind = bus.append('src', [event('people', p(1))], { checkpoint: 'cp-behind', after: failed });
+    await t.throwsAsync(failed);
+    await t.throwsAsync(behind);
+    t.is(await bus.sourcePosition('src'), null, 'the later batch was not stored past the lost one');
+    t.is(await bus.sourceCheckpoint('src'), null);
+    t.is(await bus.head('people'), 0n);
+    t.is((await bus.append('src', [event('people', p(0))])).appended, 1);
+  });
+
   it('a checkpoint is stored with its append, also when every event is a replay or there is none', async (t, bus) => {
     t.is(await bus.sourceCheckpoint('src'), null);
     await bus.append('src', [event('people', p(0))]);
@@ -254,6 +292,8 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
       name: '欧阳娜娜',
       astral: '𠮷😀',
       quoted: 'a "quoted" \\ back\nslash\ttab',
+      copyMarkers: '\\N \\. \\\\ \r\n\t \\t',
+      control: '\u0001\u001f\u007f',
       ts: '2025-12-03T16:00:00.123456Z',
       empty: '',
       gone: null,

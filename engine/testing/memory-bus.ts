@@ -16,7 +16,16 @@ export class MemoryBus implements Bus {
 
   private readonly checkpoints = new Map<string, string>();
 
-  async append(source: string, events: SourceEvent[], opts: { checkpoint?: string } = {}): Promise<AppendResult> {
+  async append(
+    source: string,
+    events: SourceEvent[],
+    opts: { checkpoint?: string; after?: Promise<unknown> } = {},
+  ): Promise<AppendResult> {
+    await opts.after; // pipelining: written only after the previous append, not at all if it failed
+    return this.appendNow(source, events, opts);
+  }
+
+  private appendNow(source: string, events: SourceEvent[], opts: { checkpoint?: string }): AppendResult {
     const stored = this.positions.get(source) ?? '';
     if (!this.positions.has(source)) this.positions.set(source, '');
     const fresh = events.filter((e) => e.position > stored);

@@ -1,22 +1,74 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { AppendResult, Bus } from '../../../engine/ports/index.ts';
 import type { ChangeEvent, SourceEvent } from '../../../schemas/index.ts';
 import { withTransaction } from '../../state/postgres/transaction.ts';
 
 type StoredEvent = Omit<ChangeEvent, 'resource' | 'seq' | 'position'>;
 
-/** Events per insert statement within one append. */
-const INSERT_CHUNK = 10_000;
+/** Characters of COPY rows per chunk written to the server. */
+const COPY_CHUNK_CHARS = 1 << 20;
+
+/** An event serialized for COPY, all but its seq: `<resource>\t` + seq + `rest`. */
+interface PreparedEvent {
+  resource: string;
+  position: string;
+  /** `\t<source>\t<position>\t<event JSON>\n`, COPY-escaped. */
+  rest: string;
+}
+
+/**
+ * Serializes events for COPY text format (tab-separated, newline-terminated) at call time, before the append waits
+ * for the one ahead of it. Only the JSON needs escaping: JSON.stringify already writes control characters as
+ * escapes, so no raw tab or newline can occur, and COPY's own escape character, the backslash, is doubled.
+ */
+function prepare(events: SourceEvent[], source: string): PreparedEvent[] {
+  return events.map((e) => {
+    const { resource, position, ...stored } = e;
+    const json = JSON.stringify(stored satisfies StoredEvent);
+    const escaped = json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+    return { resource, position, rest: `\t${source}\t${position}\t${escaped}\n` };
+  });
+}
+
+/** COPY rows for prepared events, assigning each its resource's next seq in `heads`, in ~1 MiB chunks. */
+function* copyRows(events: PreparedEvent[], heads: Record<string, bigint>): Generator<string> {
+  let chunk = '';
+  for (const e of events) {
+    const seq = (heads[e.resource] ?? 0n) + 1n;
+    heads[e.resource] = seq;
+    chunk += `${e.resource}\t${seq}${e.rest}`;
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
 
 /**
  * The embedded default bus: an append-only log table in the state database (DESIGN.md, Ports). One row per event,
  * keyed by (resource, seq). Appends are serialized per source by a row lock on the source's position, which also
- * makes them idempotent: events not after the stored position are replays and are skipped.
+ * makes them idempotent: events not after the stored position are replays and are skipped. An append is serialized
+ * as soon as it is called, so a caller can pipeline with `after` (serialize the next batch while the database stores
+ * this one).
  */
 export class PostgresBus implements Bus {
   constructor(private readonly pool: pg.Pool) {}
 
-  async append(source: string, events: SourceEvent[], opts: { checkpoint?: string } = {}): Promise<AppendResult> {
+  async append(
+    source: string,
+    events: SourceEvent[],
+    opts: { checkpoint?: string; after?: Promise<unknown> } = {},
+  ): Promise<AppendResult> {
+    const prepared = prepare(events, source);
+    await opts.after; // the previous append must be durable first; if it failed, this one stores nothing
+    return this.write(source, prepared, opts);
+  }
+
+  private write(source: string, events: PreparedEvent[], opts: { checkpoint?: string }): Promise<AppendResult> {
     return withTransaction(this.pool, async (c) => {
       await c.query(`insert into sluice_bus_sources (source, position) values ($1, '') on conflict do nothing`, [
         source,
@@ -44,22 +96,14 @@ export class PostgresBus implements Bus {
       );
       for (const r of headRows.rows) heads[r.resource] = BigInt(r.seq);
 
-      // One JSON document per statement (a native stringify, no per-element array-literal escaping), in chunks so
-      // that a huge transaction never builds a string beyond V8's limit; all chunks commit together.
-      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-        const doc: [string, string, string, StoredEvent][] = [];
-        for (const e of fresh.slice(i, i + INSERT_CHUNK)) {
-          const seq = (heads[e.resource] ?? 0n) + 1n;
-          heads[e.resource] = seq;
-          const { resource, position, ...rest } = e;
-          doc.push([resource, seq.toString(), position, rest]);
-        }
-        await c.query(
-          `insert into sluice_bus_events (resource, seq, source, position, event)
-           select x->>0, (x->>1)::bigint, $2, x->>2, x->3 from json_array_elements($1::json) as x`,
-          [JSON.stringify(doc), source],
-        );
-      }
+      // COPY in text format: the server parses each row once (an INSERT … SELECT over a JSON document re-parsed
+      // every element per column and cost the state DB 3× more CPU per event). Rows go out in ~1 MiB chunks, so a
+      // huge transaction never builds one giant string; everything commits together with the heads below.
+      const data = copyRows(fresh, heads);
+      await pipeline(
+        Readable.from(data),
+        c.query(copyFrom('copy sluice_bus_events (resource, seq, source, position, event) from stdin')),
+      );
       await c.query(
         'update sluice_bus_heads h set seq = v.seq from unnest($1::text[], $2::bigint[]) as v(resource, seq) where h.resource = v.resource',
         [Object.keys(heads), Object.values(heads).map(String)],

@@ -59,6 +59,9 @@ export class PgoutputError extends Error {
   }
 }
 
+/** Messages that start with an xid inside a stream block: Relation, Type, Insert, Update, Delete, Truncate, Message. */
+const XID_FIRST = new Set([0x52, 0x59, 0x49, 0x55, 0x44, 0x54, 0x4d]);
+
 export class PgoutputDecoder {
   private readonly relations = new Map<number, Relation>();
   /** Inside a Stream Start … Stream Stop block: change messages carry the (sub)transaction xid. */
@@ -70,13 +73,14 @@ export class PgoutputDecoder {
   decode(buf: Buffer, start: number, end: number): PgMessage | null {
     const tag = buf[start]!;
     let p = start + 1;
-    const xidIfStreamed = (): number => {
-      if (!this.inStream) return 0;
+    // Inside a stream block, changes (and relations, types, messages) carry their (sub)transaction's xid first.
+    // Read here rather than through a per-message closure: a closure per call was a third of the decode cost.
+    let xid = 0;
+    if (this.inStream && XID_FIRST.has(tag)) {
       need(p + 4, end, tag);
-      const x = buf.readUInt32BE(p);
+      xid = buf.readUInt32BE(p);
       p += 4;
-      return x;
-    };
+    }
     switch (tag) {
       case 0x42 /* B */:
         need(p + 20, end, tag);
@@ -85,7 +89,6 @@ export class PgoutputDecoder {
         need(p + 25, end, tag);
         return { tag: 'commit', commitLsn: lsn(buf, p + 1), endLsn: lsn(buf, p + 9), commitTs: int64(buf, p + 17) };
       case 0x52 /* R */: {
-        xidIfStreamed();
         need(p + 4, end, tag);
         const oid = buf.readUInt32BE(p);
         p += 4;
@@ -118,7 +121,6 @@ export class PgoutputDecoder {
         return { tag: 'relation', rel };
       }
       case 0x49 /* I */: {
-        const xid = xidIfStreamed();
         need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
@@ -128,7 +130,6 @@ export class PgoutputDecoder {
         return { tag: 'insert', xid, rel, new: tuple };
       }
       case 0x55 /* U */: {
-        const xid = xidIfStreamed();
         need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
@@ -147,7 +148,6 @@ export class PgoutputDecoder {
         return { tag: 'update', xid, rel, old, keyOnly, new: tuple };
       }
       case 0x44 /* D */: {
-        const xid = xidIfStreamed();
         need(p + 5, end, tag);
         const rel = this.relation(buf.readUInt32BE(p));
         if (!rel.keep) return null;
@@ -159,7 +159,6 @@ export class PgoutputDecoder {
         return { tag: 'delete', xid, rel, old, keyOnly };
       }
       case 0x54 /* T */: {
-        const xid = xidIfStreamed();
         need(p + 5, end, tag);
         const n = buf.readUInt32BE(p);
         const flags = buf[p + 4]!;
@@ -174,7 +173,6 @@ export class PgoutputDecoder {
         return { tag: 'truncate', xid, rels, cascade: (flags & 1) === 1, restartIdentity: (flags & 2) === 2 };
       }
       case 0x4d /* M */: {
-        const xid = xidIfStreamed();
         need(p + 9, end, tag);
         const transactional = (buf[p]! & 1) === 1;
         const at = lsn(buf, p + 1);
