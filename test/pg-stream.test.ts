@@ -7,40 +7,33 @@ import { PostgresSource, type PostgresSourceOptions } from '../connectors/source
 import { silentLogger } from '../engine/ports/index.ts';
 import { MemoryBus } from '../engine/testing/memory-bus.ts';
 import type { ChangeEvent } from '../schemas/index.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { DEBIAN_PG15_BIN, startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
 
 // The Postgres source against a real server, at the port level: streamed transactions (protocol 2, streaming on —
 // the server streams anything over logical_decoding_work_mem, 64 kB here), positions shared by many events, the
 // confirmed position while a transaction is open, and the stall alert.
 
-let server: TestPostgres;
-let url: string;
-let admin: pg.Client;
-let work: string;
-let n = 0;
-
-test.before(async () => {
-  server = await startPostgres('sluice-stream-', { logical_decoding_work_mem: '64kB' });
-  ({ url, client: admin } = await server.database('provider'));
-  work = mkdtempSync(join(tmpdir(), 'sluice-stream-'));
-});
-
-test.after.always(async () => {
-  await server?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+interface Ctx {
+  label: string;
+  server: TestPostgres;
+  url: string;
+  /** A pool: the tests of one server run concurrently. */
+  admin: pg.Pool;
+  work: string;
+  n: number;
+}
 
 /** A fresh table and a source for it (own slot), started. */
-async function fresh(opts: Partial<PostgresSourceOptions> = {}) {
-  const k = ++n;
+async function fresh(ctx: Ctx, opts: Partial<PostgresSourceOptions> = {}) {
+  const k = ++ctx.n;
   const id = `s${k}`;
   const table = `t${k}`;
   const resource = `r${k}`;
-  await admin.query(`create table ${table} (id int primary key, v text)`);
-  const spoolDir = join(work, id);
+  await ctx.admin.query(`create table ${table} (id int primary key, v text)`);
+  const spoolDir = join(ctx.work, id);
   const source = new PostgresSource({
     id,
-    url,
+    url: ctx.url,
     logger: silentLogger,
     resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
     spoolDir,
@@ -68,16 +61,16 @@ async function events(bus: MemoryBus, resource: string): Promise<ChangeEvent[]> 
   return out;
 }
 
-async function slotConfirmed(slot: string): Promise<string> {
-  const { rows } = await admin.query<{ lsn: string }>(
+async function slotConfirmed(ctx: Ctx, slot: string): Promise<string> {
+  const { rows } = await ctx.admin.query<{ lsn: string }>(
     'select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1',
     [slot],
   );
   return rows[0]!.lsn;
 }
 
-async function lsnLessThan(a: string, b: string): Promise<boolean> {
-  const { rows } = await admin.query<{ lt: boolean }>('select $1::pg_lsn < $2::pg_lsn as lt', [a, b]);
+async function lsnLessThan(ctx: Ctx, a: string, b: string): Promise<boolean> {
+  const { rows } = await ctx.admin.query<{ lt: boolean }>('select $1::pg_lsn < $2::pg_lsn as lt', [a, b]);
   return rows[0]!.lt;
 }
 
@@ -85,128 +78,185 @@ const pad = "repeat('x', 200)";
 
 const spoolFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).length : 0);
 
-test('events sharing one commit LSN are all delivered, also when the engine dies between fragments of one transaction', async (t) => {
-  const { id, table, resource, source, abort, spoolDir } = await fresh({ spillAfter: 5 });
-  const bus = new MemoryBus();
-  await admin.query(`insert into ${table} select g, 'v' || g from generate_series(1, 10) g`);
-  // the 10-event transaction is spooled (past spillAfter) and handed out in fragments of 3
-  const it = source.read({ maxEvents: 3, signal: abort.signal })[Symbol.asyncIterator]();
-  const first = (await it.next()).value!;
-  t.is(first.events.length, 3);
-  t.is(first.checkpoint, '', 'a fragment is not a checkpoint');
-  await bus.append(id, first.events);
-  // "crash": the source goes away before the rest; nothing was confirmed
-  await source.close();
-  const again = new PostgresSource({
-    id,
-    url,
-    logger: silentLogger,
-    resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
-    spoolDir,
-    heartbeatIntervalMs: 0,
+const VERSIONS = [
+  ['PostgreSQL 18 (embedded)', undefined],
+  ['PostgreSQL 15 (Debian)', DEBIAN_PG15_BIN],
+] as const;
+
+for (const [label, binDir] of VERSIONS) {
+  const ctx = { label, n: 0 } as Ctx;
+
+  test.before(async () => {
+    // 64 kB (the minimum) makes ordinary transactions stream; a 2 s sender timeout makes backpressure bite
+    ctx.server = await startPostgres(
+      'sluice-stream-',
+      { logical_decoding_work_mem: '64kB', wal_sender_timeout: '2s' },
+      binDir,
+    );
+    ctx.url = (await ctx.server.database('provider')).url;
+    ctx.admin = new pg.Pool({ connectionString: ctx.url, max: 4 });
+    ctx.work = mkdtempSync(join(tmpdir(), 'sluice-stream-'));
   });
-  const stop = new AbortController();
-  await again.start(stop.signal, { lastPosition: await bus.sourcePosition(id), checkpoint: null });
-  const running = pump(again, bus, stop.signal, 3);
-  try {
-    await waitFor('all 10 events in the bus', async () => (await bus.head(resource)) >= 10n);
-    const stored = await events(bus, resource);
-    t.deepEqual(
-      stored.map((e) => e.key.id),
-      Array.from({ length: 10 }, (_, i) => String(i + 1)),
-      'each row once, in order',
-    );
-    const lsns = new Set(stored.map((e) => e.position.split(':')[0]));
-    t.is(lsns.size, 1, 'all ten share one commit LSN');
-    t.deepEqual(
-      stored.map((e) => Number(e.position.split(':')[1])),
-      [...Array(10).keys()],
-    );
-  } finally {
-    stop.abort();
-    await again.close();
-    await running.catch(() => {});
-    abort.abort();
-  }
-});
 
-test('streamed transactions: interleaved, a rolled-back savepoint dropped, nothing before commit, the confirmed position never inside an open one', async (t) => {
-  const { table, resource, source, abort, slot, spoolDir } = await fresh();
-  const bus = new MemoryBus();
-  const running = pump(source, bus, abort.signal);
-  const c1 = new pg.Client({ connectionString: url });
-  const c2 = new pg.Client({ connectionString: url });
-  await c1.connect();
-  await c2.connect();
-  try {
-    await c1.query('begin');
-    await c1.query(`insert into ${table} select g, ${pad} from generate_series(1, 2000) g`);
-    const afterC1First = (await admin.query<{ l: string }>('select pg_current_wal_lsn()::text as l')).rows[0]!.l;
-    await c2.query('begin');
-    await c2.query(`insert into ${table} select g, ${pad} from generate_series(10001, 12000) g`);
-    await c1.query('savepoint s');
-    await c1.query(`insert into ${table} select g, ${pad} from generate_series(5001, 5500) g`);
-    await c1.query('rollback to savepoint s');
-    await c1.query(`insert into ${table} select g, 'after rollback' from generate_series(2001, 2010) g`);
-    // c1 and c2 are streamed (each far over 64 kB): they wait in the spool, not in the bus
-    await waitFor('streamed transactions in the spool', async () => spoolFiles(spoolDir) >= 2, 10_000);
-    t.is(await bus.head(resource), 0n, 'nothing is delivered before its commit');
-    await c2.query('commit');
-    await admin.query(`insert into ${table} values (20001, 'small')`);
-    await waitFor('c2 and the small insert in the bus', async () => (await bus.head(resource)) >= 2001n);
-    // c2's commit and the small insert are durable, but c1 is still open: the slot stays before c1's changes
-    await waitFor('a status update to reach the server', async () => {
-      const confirmed = await slotConfirmed(slot);
-      return (await lsnLessThan('0/0', confirmed)) && confirmed;
+  test.after.always(async () => {
+    await ctx.admin?.end();
+    await ctx.server?.stop();
+    if (ctx.work) rmSync(ctx.work, { recursive: true, force: true });
+  });
+
+  test(`${ctx.label}: events sharing one commit LSN are all delivered, also when the engine dies between fragments of one transaction`, async (t) => {
+    const { id, table, resource, source, abort, spoolDir } = await fresh(ctx, { spillAfter: 5 });
+    const bus = new MemoryBus();
+    await ctx.admin.query(`insert into ${table} select g, 'v' || g from generate_series(1, 10) g`);
+    // the 10-event transaction is spooled (past spillAfter) and handed out in fragments of 3
+    const it = source.read({ maxEvents: 3, signal: abort.signal })[Symbol.asyncIterator]();
+    const first = (await it.next()).value!;
+    t.is(first.events.length, 3);
+    t.is(first.checkpoint, '', 'a fragment is not a checkpoint');
+    await bus.append(id, first.events);
+    // "crash": the source goes away before the rest; nothing was confirmed
+    await source.close();
+    const again = new PostgresSource({
+      id,
+      url: ctx.url,
+      logger: silentLogger,
+      resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
+      spoolDir,
+      heartbeatIntervalMs: 0,
     });
-    await new Promise((r) => setTimeout(r, 300));
-    t.true(await lsnLessThan(await slotConfirmed(slot), afterC1First), 'confirmed never passes an open transaction');
-    await c1.query('commit');
-    await waitFor('c1 in the bus', async () => (await bus.head(resource)) >= 4011n);
-    const stored = await events(bus, resource);
-    const ids = stored.map((e) => Number(e.key.id));
-    const expected = [
-      ...Array.from({ length: 2000 }, (_, i) => 10001 + i), // c2 committed first
-      20001,
-      ...Array.from({ length: 2010 }, (_, i) => 1 + i), // then c1, without the rolled-back savepoint
-    ];
-    t.deepEqual(ids, expected);
-    t.is(stored.at(-1)!.after?.v, 'after rollback');
-    t.is(new Set(stored.map((e) => e.txId)).size, 3);
-    await waitFor('the spool to be emptied', async () => spoolFiles(spoolDir) === 0, 5000);
-  } finally {
-    await c1.end();
-    await c2.end();
-    abort.abort();
-    await source.close();
-    await running.catch(() => {});
-  }
-});
-
-test('stall alert: the confirmed position does not move while WAL grows; it clears once it moves', async (t) => {
-  const { table, source, abort } = await fresh({ statusIntervalMs: 200, stallAfterMs: 800 });
-  const it = source.read({ maxEvents: 100, signal: abort.signal })[Symbol.asyncIterator]();
-  try {
-    await admin.query(`insert into ${table} values (1, 'a')`);
-    const batch = (await it.next()).value!;
-    t.is(batch.events.length, 1);
-    // the batch is never confirmed (a stuck bus); the provider keeps writing
-    let next = 1000;
-    let writes = Promise.resolve();
-    const writer = setInterval(() => {
-      writes = writes.then(() => admin.query(`insert into ${table} values (${++next}, 'b')`).then(() => {}));
-    }, 100);
+    const stop = new AbortController();
+    await again.start(stop.signal, { lastPosition: await bus.sourcePosition(id), checkpoint: null });
+    const running = pump(again, bus, stop.signal, 3);
     try {
-      await waitFor('the stall alert', async () => source.status().stalled, 10_000);
+      await waitFor('all 10 events in the bus', async () => (await bus.head(resource)) >= 10n);
+      const stored = await events(bus, resource);
+      t.deepEqual(
+        stored.map((e) => e.key.id),
+        Array.from({ length: 10 }, (_, i) => String(i + 1)),
+        'each row once, in order',
+      );
+      const lsns = new Set(stored.map((e) => e.position.split(':')[0]));
+      t.is(lsns.size, 1, 'all ten share one commit LSN');
+      t.deepEqual(
+        stored.map((e) => Number(e.position.split(':')[1])),
+        [...Array(10).keys()],
+      );
     } finally {
-      clearInterval(writer);
-      await writes;
+      stop.abort();
+      await again.close();
+      await running.catch(() => {});
+      abort.abort();
     }
-    t.true(source.status().lagSeconds! >= 0.8, `lag while stalled: ${source.status().lagSeconds}`);
-    await source.commit(batch.checkpoint);
-    await waitFor('the alert to clear', async () => !source.status().stalled, 5000);
-  } finally {
-    abort.abort();
-    await source.close();
-  }
-});
+  });
+
+  test(`${ctx.label}: streamed transactions: interleaved, a rolled-back savepoint dropped, nothing before commit, the confirmed position never inside an open one`, async (t) => {
+    const { table, resource, source, abort, slot, spoolDir } = await fresh(ctx);
+    const bus = new MemoryBus();
+    const running = pump(source, bus, abort.signal);
+    const c1 = new pg.Client({ connectionString: ctx.url });
+    const c2 = new pg.Client({ connectionString: ctx.url });
+    await c1.connect();
+    await c2.connect();
+    try {
+      await c1.query('begin');
+      await c1.query(`insert into ${table} select g, ${pad} from generate_series(1, 2000) g`);
+      const afterC1First = (await ctx.admin.query<{ l: string }>('select pg_current_wal_lsn()::text as l')).rows[0]!.l;
+      await c2.query('begin');
+      await c2.query(`insert into ${table} select g, ${pad} from generate_series(10001, 12000) g`);
+      await c1.query('savepoint s');
+      await c1.query(`insert into ${table} select g, ${pad} from generate_series(5001, 5500) g`);
+      await c1.query('rollback to savepoint s');
+      await c1.query(`insert into ${table} select g, 'after rollback' from generate_series(2001, 2010) g`);
+      // c1 and c2 are streamed (each far over 64 kB): they wait in the spool, not in the bus
+      await waitFor('streamed transactions in the spool', async () => spoolFiles(spoolDir) >= 2, 10_000);
+      t.is(await bus.head(resource), 0n, 'nothing is delivered before its commit');
+      await c2.query('commit');
+      await ctx.admin.query(`insert into ${table} values (20001, 'small')`);
+      await waitFor('c2 and the small insert in the bus', async () => (await bus.head(resource)) >= 2001n);
+      // c2's commit and the small insert are durable, but c1 is still open: the slot stays before c1's changes
+      await waitFor('a status update to reach the server', async () => {
+        const confirmed = await slotConfirmed(ctx, slot);
+        return (await lsnLessThan(ctx, '0/0', confirmed)) && confirmed;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      t.true(
+        await lsnLessThan(ctx, await slotConfirmed(ctx, slot), afterC1First),
+        'confirmed never passes an open transaction',
+      );
+      await c1.query('commit');
+      await waitFor('c1 in the bus', async () => (await bus.head(resource)) >= 4011n);
+      const stored = await events(bus, resource);
+      const ids = stored.map((e) => Number(e.key.id));
+      const expected = [
+        ...Array.from({ length: 2000 }, (_, i) => 10001 + i), // c2 committed first
+        20001,
+        ...Array.from({ length: 2010 }, (_, i) => 1 + i), // then c1, without the rolled-back savepoint
+      ];
+      t.deepEqual(ids, expected);
+      t.is(stored.at(-1)!.after?.v, 'after rollback');
+      t.is(new Set(stored.map((e) => e.txId)).size, 3);
+      await waitFor('the spool to be emptied', async () => spoolFiles(spoolDir) === 0, 5000);
+    } finally {
+      await c1.end();
+      await c2.end();
+      abort.abort();
+      await source.close();
+      await running.catch(() => {});
+    }
+  });
+
+  test(`${ctx.label}: backpressure — reading paused for 3× wal_sender_timeout, the stream survives and nothing is lost`, async (t) => {
+    const { table, resource, source, abort } = await fresh(ctx, { maxBufferedEvents: 20 });
+    const bus = new MemoryBus();
+    try {
+      // 300 single-row transactions: far more than the 20 events the source may hold, so it stops reading
+      for (let i = 1; i <= 300; i++) await ctx.admin.query(`insert into ${table} values (${i}, 'v')`);
+      const it = source.read({ maxEvents: 1000, signal: abort.signal })[Symbol.asyncIterator]();
+      let batch = (await it.next()).value!;
+      await new Promise((r) => setTimeout(r, 6000)); // nobody consumes: the walsender would time out after 2 s
+      t.is(source.status().state, 'STREAMING', source.status().error ?? '');
+      for (;;) {
+        await bus.append(source.id, batch.events, { checkpoint: batch.checkpoint });
+        await source.commit(batch.checkpoint);
+        if ((await bus.head(resource)) >= 300n) break;
+        batch = (await it.next()).value!;
+      }
+      t.deepEqual(
+        (await events(bus, resource)).map((e) => Number(e.key.id)),
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
+      t.is(source.status().state, 'STREAMING');
+    } finally {
+      abort.abort();
+      await source.close();
+    }
+  });
+
+  test(`${ctx.label}: stall alert: the confirmed position does not move while WAL grows; it clears once it moves`, async (t) => {
+    const { table, source, abort } = await fresh(ctx, { statusIntervalMs: 200, stallAfterMs: 800 });
+    const it = source.read({ maxEvents: 100, signal: abort.signal })[Symbol.asyncIterator]();
+    try {
+      await ctx.admin.query(`insert into ${table} values (1, 'a')`);
+      const batch = (await it.next()).value!;
+      t.is(batch.events.length, 1);
+      // the batch is never confirmed (a stuck bus); the provider keeps writing
+      let next = 1000;
+      let writes = Promise.resolve();
+      const writer = setInterval(() => {
+        writes = writes.then(() => ctx.admin.query(`insert into ${table} values (${++next}, 'b')`).then(() => {}));
+      }, 100);
+      try {
+        await waitFor('the stall alert', async () => source.status().stalled, 10_000);
+      } finally {
+        clearInterval(writer);
+        await writes;
+      }
+      t.true(source.status().lagSeconds! >= 0.8, `lag while stalled: ${source.status().lagSeconds}`);
+      await source.commit(batch.checkpoint);
+      await waitFor('the alert to clear', async () => !source.status().stalled, 5000);
+    } finally {
+      abort.abort();
+      await source.close();
+    }
+  });
+}

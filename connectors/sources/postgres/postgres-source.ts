@@ -93,6 +93,8 @@ export class PostgresSource implements Source {
   private heartbeatRtt = 0;
   private heartbeatWarned = false;
   private lastIdlePush = 0;
+  /** The standby status interval: the configured one, or a third of the server's wal_sender_timeout if shorter. */
+  private statusIntervalMs = 10_000;
 
   constructor(opts: PostgresSourceOptions) {
     this.opts = opts;
@@ -113,10 +115,15 @@ export class PostgresSource implements Source {
     try {
       await client.connect();
       signal.throwIfAborted();
-      const settings = await client.query<{ wal_level: string; version: string }>(
-        `select current_setting('wal_level') as wal_level, current_setting('server_version_num') as version`,
+      const settings = await client.query<{ wal_level: string; version: string; timeout: string }>(
+        `select current_setting('wal_level') as wal_level, current_setting('server_version_num') as version,
+                (select setting from pg_settings where name = 'wal_sender_timeout') as timeout`,
       );
-      const { wal_level: walLevel, version } = settings.rows[0]!;
+      const { wal_level: walLevel, version, timeout } = settings.rows[0]!;
+      // Status updates must reach the walsender well within its timeout, also while reading is paused.
+      const senderTimeout = Number(timeout);
+      const wanted = this.opts.statusIntervalMs ?? 10_000;
+      this.statusIntervalMs = senderTimeout > 0 ? Math.min(wanted, Math.max(100, senderTimeout / 3)) : wanted;
       if (walLevel !== 'logical') {
         throw new SluiceError(
           'SOURCE_FAILED',
@@ -378,7 +385,7 @@ export class PostgresSource implements Source {
       { coalesceMs: this.opts.coalesceMs ?? 1 },
     );
     this.state = 'STREAMING';
-    const statusEvery = this.opts.statusIntervalMs ?? 10_000;
+    const statusEvery = this.statusIntervalMs;
     this.timers.push(setInterval(() => void this.onStatusTimer(), statusEvery));
     const heartbeatEvery = this.opts.heartbeatIntervalMs ?? 10_000;
     if (heartbeatEvery > 0) this.timers.push(setInterval(() => void this.emitHeartbeat(), heartbeatEvery));
