@@ -28,8 +28,8 @@ async function count(url: string, sql: string): Promise<number> {
 const busCount = (stateUrl: string, resource = 'things') =>
   count(stateUrl, `select count(*)::text as n from sluice_bus_events where resource = '${resource}'`);
 
-async function setup(prefix: string) {
-  const provider = await startPostgres(`${prefix}-prov-`);
+async function setup(prefix: string, settings: Record<string, string> = {}) {
+  const provider = await startPostgres(`${prefix}-prov-`, settings);
   const state = await startPostgres(`${prefix}-state-`);
   const { client, url } = await provider.database('provider');
   await client.query('create table things (id int primary key, v text)');
@@ -144,6 +144,42 @@ test('a slot moved past what the bus holds (pg_replication_slot_advance) is refu
       /is confirmed up to [0-9A-F]+\/[0-9A-F]+, beyond what the bus holds \([0-9A-F]+\/[0-9A-F]+\)/,
     );
     t.regex(String((err as SluiceError).details.recovery), /re-snapshot/);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a slot the server invalidated (max_slot_wal_keep_size) is refused at start with SLOT_INVALID and why', async (t) => {
+  t.timeout(120_000);
+  const env = await setup('sluice-invalid', {
+    max_slot_wal_keep_size: '1MB',
+    wal_keep_size: '0',
+    max_wal_size: '32MB',
+  });
+  try {
+    const first = await startEngine(env.cfg, { logger: silentLogger });
+    await env.client.query(`insert into things values (1, 'a')`);
+    await waitFor('the change on the bus', async () => (await busCount(env.stateUrl)) === 1);
+    await first.drain();
+    // while the engine is down, the provider writes far more WAL than the slot may keep
+    await env.client.query('create table filler (v text)');
+    await waitFor(
+      'the server to invalidate the slot',
+      async () => {
+        await env.client.query(`insert into filler select repeat('x', 1000) from generate_series(1, 5000)`);
+        await env.client.query('select pg_switch_wal()');
+        await env.client.query('checkpoint');
+        const { rows } = await env.client.query<{ s: string }>(
+          `select wal_status as s from pg_replication_slots where slot_name = 'sluice_prov'`,
+        );
+        return rows[0]?.s === 'lost';
+      },
+      60_000,
+    );
+    const err = await t.throwsAsync(startEngine(env.cfg, { logger: silentLogger }));
+    t.true(isSluiceError(err, 'SLOT_INVALID'), String(err));
+    t.regex(err!.message, /replication slot sluice_prov was invalidated by the server/);
+    t.regex(String((err as SluiceError).details.recovery), /max_slot_wal_keep_size/);
   } finally {
     await env.cleanup();
   }
