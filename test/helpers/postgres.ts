@@ -38,6 +38,8 @@ export async function startPostgres(
     async database(name) {
       await cluster.ensureDatabase(name);
       const client = new pg.Client({ connectionString: cluster.url(name) });
+      // a server stopped or restarted by a test ends this connection: not an uncaught exception
+      client.on('error', () => {});
       await client.connect();
       clients.push(client);
       return { url: cluster.url(name), client };
