@@ -55,3 +55,47 @@ test('with nothing for Sluice in the WAL, the slot still advances past other act
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+// With the default wal_sender_timeout (60 s) keepalives come every 30 s at best; the heartbeat message (1 s here)
+// is what moves an idle slot — and it never moves into an open transaction.
+test('heartbeats advance an idle slot without waiting for keepalives', async (t) => {
+  t.timeout(90_000);
+  const server = await startPostgres('sluice-heartbeat-');
+  const work = mkdtempSync(join(tmpdir(), 'sluice-heartbeat-'));
+  const { client: provider } = await server.database('provider');
+  await provider.query(RELIEF_DDL);
+  await provider.query('create table unrelated (id int primary key, v text)');
+  const { url: stateUrl } = await server.database('state');
+  const cfg = reliefConfig({
+    dataDir: join(work, 'data'),
+    providerUrl: server.url('provider'),
+    stateUrl,
+    outDir: join(work, 'out'),
+  });
+  cfg.providers[0]!.connector.heartbeat = '1s';
+  const engine = await startEngine(cfg, { logger: silentLogger });
+  try {
+    await provider.query(`insert into unrelated select g, 'x' from generate_series(1, 1000) g`);
+    const { rows } = await provider.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+    const target = rows[0]!.lsn;
+    const started = Date.now();
+    await waitFor(
+      `the slot to pass ${target}`,
+      async () => {
+        const r = await provider.query<{ ok: boolean }>(
+          `select confirmed_flush_lsn >= $1::pg_lsn as ok from pg_replication_slots where slot_name = 'sluice_civil_affairs'`,
+          [target],
+        );
+        return r.rows[0]?.ok;
+      },
+      20_000,
+    );
+    t.true(Date.now() - started < 20_000);
+    const status = (await engine.status()).sources[0]!;
+    t.true(status.lagSeconds !== undefined && status.lagSeconds < 5, `lag ${status.lagSeconds}`);
+  } finally {
+    await engine.drain();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});

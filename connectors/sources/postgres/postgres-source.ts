@@ -408,13 +408,13 @@ export class PostgresSource implements Source {
       const msg = decoder.decode(buf, frames[i]!, frames[i + 1]!);
       if (!msg) continue;
       if (msg.tag === 'message') {
-        this.onLogicalMessage(msg);
+        if (this.onLogicalMessage(msg)) this.advanceIdle(msg.lsn, assembler);
         continue;
       }
       const tx = assembler.push(msg, walStart);
       if (tx) this.enqueue(tx);
     }
-    if (chunk.walEnd > 0) this.onKeepalive(chunk.walEnd, assembler);
+    if (chunk.walEnd > 0) this.advanceIdle(chunk.walEnd, assembler);
     if (chunk.replyRequested) this.stream?.sendStatus(this.confirmed);
     return this.backpressure();
   }
@@ -428,11 +428,11 @@ export class PostgresSource implements Source {
   }
 
   /**
-   * A keepalive reports how far the server has decoded. With no transaction open, everything before it that
-   * concerns us is queued already, so the position may be confirmed once the queue ahead of it is durable: queue it
-   * as an idle checkpoint (at most once a second, merged with one already waiting).
+   * A keepalive (or our own heartbeat message) reports how far the server has decoded. With no transaction open,
+   * everything before it that concerns us is queued already, so the position may be confirmed once the queue ahead
+   * of it is durable: queue it as an idle checkpoint (at most once a second, merged with one already waiting).
    */
-  private onKeepalive(walEnd: number, assembler: TxAssembler): void {
+  private advanceIdle(walEnd: number, assembler: TxAssembler): void {
     if (assembler.inTransaction || walEnd <= this.handedOut) return;
     const last = this.queue[this.queue.length - 1];
     if (last && 'idle' in last) {
@@ -446,14 +446,16 @@ export class PostgresSource implements Source {
     this.wake?.();
   }
 
-  private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>): void {
-    if (msg.transactional || msg.prefix !== `${HEARTBEAT_PREFIX}.${this.slot}`) return;
+  /** Returns true for one of our heartbeats (after noting its round trip). */
+  private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>): boolean {
+    if (msg.transactional || msg.prefix !== `${HEARTBEAT_PREFIX}.${this.slot}`) return false;
     const sentAt = Number(msg.content.toString('utf8'));
-    if (!Number.isFinite(sentAt)) return;
+    if (!Number.isFinite(sentAt)) return false;
     this.heartbeatRtt = Math.max(0, Date.now() - sentAt);
     if (this.heartbeatOutstandingSince !== null && sentAt >= this.heartbeatOutstandingSince) {
       this.heartbeatOutstandingSince = null;
     }
+    return true;
   }
 
   private backpressure(): Promise<void> | undefined {
