@@ -31,18 +31,21 @@ async function fresh(ctx: Ctx, opts: Partial<PostgresSourceOptions> = {}) {
   const resource = `r${k}`;
   await ctx.admin.query(`create table ${table} (id int primary key, v text)`);
   const spoolDir = join(ctx.work, id);
-  const source = new PostgresSource({
-    id,
-    url: ctx.url,
-    logger: silentLogger,
-    resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
-    spoolDir,
-    heartbeatIntervalMs: 0,
-    ...opts,
-  });
+  /** A source for this table and slot (a second one stands for the engine after a restart). */
+  const make = () =>
+    new PostgresSource({
+      id,
+      url: ctx.url,
+      logger: silentLogger,
+      resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
+      spoolDir,
+      heartbeatIntervalMs: 0,
+      ...opts,
+    });
+  const source = make();
   const abort = new AbortController();
   await source.start(abort.signal, { lastPosition: null, checkpoint: null });
-  return { id, table, resource, source, abort, spoolDir, slot: source.slot };
+  return { id, table, resource, source, abort, spoolDir, slot: source.slot, make };
 }
 
 /** Moves batches into the bus and confirms them, like the engine's pump, until stopped. */
@@ -105,7 +108,7 @@ for (const [label, binDir] of VERSIONS) {
   });
 
   test(`${ctx.label}: events sharing one commit LSN are all delivered, also when the engine dies between fragments of one transaction`, async (t) => {
-    const { id, table, resource, source, abort, spoolDir } = await fresh(ctx, { spillAfter: 5 });
+    const { id, table, resource, source, abort, make } = await fresh(ctx, { spillAfter: 5 });
     const bus = new MemoryBus();
     await ctx.admin.query(`insert into ${table} select g, 'v' || g from generate_series(1, 10) g`);
     // the 10-event transaction is spooled (past spillAfter) and handed out in fragments of 3
@@ -116,14 +119,7 @@ for (const [label, binDir] of VERSIONS) {
     await bus.append(id, first.events);
     // "crash": the source goes away before the rest; nothing was confirmed
     await source.close();
-    const again = new PostgresSource({
-      id,
-      url: ctx.url,
-      logger: silentLogger,
-      resources: [{ id: resource, table: `public.${table}`, key: ['id'], columns: ['v'] }],
-      spoolDir,
-      heartbeatIntervalMs: 0,
-    });
+    const again = make();
     const stop = new AbortController();
     await again.start(stop.signal, { lastPosition: await bus.sourcePosition(id), checkpoint: null });
     const running = pump(again, bus, stop.signal, 3);
