@@ -282,6 +282,144 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
     t.is(await bus.sourcePosition('src'), testPosition(0x200n, n - 1));
   });
 
+  // Adapters may store several events per record (the Postgres bus: one row per resource per append chunk, capped
+  // at 2,000 events): reads that start, end or page inside such a record, and replays that overlap one.
+  it('read: ranges and pages that start and end inside an append, across several appends', async (t, bus) => {
+    const pos = (i: number) => testPosition(0x300n, i);
+    // appends of 7, 1, 12 and 5 events: seqs 1-7, 8, 9-20, 21-25
+    let i = 0;
+    for (const n of [7, 1, 12, 5]) {
+      await bus.append(
+        'src',
+        Array.from({ length: n }, () => event('people', pos(i++))),
+      );
+    }
+    t.is(await bus.head('people'), 25n);
+    const seqs = async (from: bigint, to: bigint) => (await readAll(bus, 'people', from, to)).map((e) => Number(e.seq));
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, k) => a + k);
+    t.deepEqual(await seqs(0n, 25n), range(1, 25));
+    t.deepEqual(await seqs(3n, 5n), [4, 5], 'inside one append');
+    t.deepEqual(await seqs(7n, 8n), [8], 'exactly one one-event append');
+    t.deepEqual(await seqs(5n, 12n), range(6, 12), 'from inside one append to inside another');
+    t.deepEqual(await seqs(6n, 21n), range(7, 21));
+    t.deepEqual(await seqs(24n, 30n), [25]);
+    const all = await readAll(bus, 'people');
+    t.true(all.every((e, k) => e.position === pos(k) && e.resource === 'people'));
+    for (const size of [1, 2, 3, 4, 6, 7, 8, 11, 13, 24, 25, 26, 1000]) {
+      for (const [from, to] of [
+        [0n, 25n],
+        [2n, 23n],
+        [7n, 20n],
+        [8n, 100n],
+      ] as const) {
+        const got = await pages(bus, 'people', from, to, size);
+        const want = range(Number(from) + 1, Math.min(Number(to), 25));
+        t.deepEqual(
+          got.flat().map((e) => Number(e.seq)),
+          want,
+          `(${from}, ${to}] in pages of ${size}`,
+        );
+        t.true(
+          got.every((pg, k) => pg.length > 0 && (pg.length === size || k === got.length - 1)),
+          `pages of ${size} are full but the last, never empty`,
+        );
+        t.true(
+          got.flat().every((e) => e.position === pos(Number(e.seq) - 1)),
+          'each seq keeps its position',
+        );
+      }
+    }
+  });
+
+  it('one append spanning several resources, read back per resource', async (t, bus) => {
+    const resources = ['alpha', 'beta', 'gamma'];
+    const events = Array.from({ length: 30 }, (_, k) =>
+      event(resources[[0, 0, 1, 2, 2, 2, 1, 0][k % 8]!]!, testPosition(0x400n, k), { key: { id: String(k) } }),
+    );
+    const r = await bus.append('src', events);
+    t.is(r.appended, 30);
+    for (const res of resources) {
+      const want = events.filter((e) => e.resource === res);
+      t.is(r.heads[res], BigInt(want.length));
+      const got = await readAll(bus, res);
+      t.deepEqual(
+        got.map((e) => [e.seq, e.position, e.resource, e.key['id']]),
+        want.map((e, k) => [String(k + 1), e.position, res, e.key['id']]),
+      );
+      const paged = await pages(bus, res, 1n, BigInt(want.length), 2);
+      t.deepEqual(
+        paged.flat().map((e) => e.position),
+        want.slice(1).map((e) => e.position),
+      );
+    }
+  });
+
+  it('appends larger than a 2,000-event record: seqs stay dense across record boundaries', async (t, bus) => {
+    const n = 4_500;
+    const events = Array.from({ length: n }, (_, k) => event('people', testPosition(0x500n, k)));
+    t.is((await bus.append('src', events)).appended, n);
+    const more = Array.from({ length: 10 }, (_, k) => event('people', testPosition(0x501n, k)));
+    t.is((await bus.append('src', more)).appended, 10);
+    t.is(await bus.head('people'), BigInt(n + 10));
+    const seqs = async (from: bigint, to: bigint, size?: number) =>
+      (await pages(bus, 'people', from, to, size)).flat().map((e) => Number(e.seq));
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, k) => a + k);
+    t.deepEqual(await seqs(1_995n, 2_005n), range(1_996, 2_005));
+    t.deepEqual(await seqs(3_999n, 4_001n), range(4_000, 4_001));
+    t.deepEqual(await seqs(4_498n, 4_502n), range(4_499, 4_502));
+    const shape = (await pages(bus, 'people', 0n, BigInt(n + 10), 1_500)).map((pg) => pg.length);
+    t.deepEqual(shape, [1_500, 1_500, 1_500, 10]);
+    const big = (await pages(bus, 'people', 100n, BigInt(n + 10), 10_000)).map((pg) => pg.length);
+    t.deepEqual(big, [n + 10 - 100]);
+    const all = await readAll(bus, 'people');
+    t.true(all.every((e, k) => e.seq === String(k + 1)));
+    t.true(all.slice(0, n).every((e, k) => e.position === testPosition(0x500n, k)));
+    t.true(all.slice(n).every((e, k) => e.position === testPosition(0x501n, k)));
+  });
+
+  it('large events: each is stored whole, whatever the size of its neighbours', async (t, bus) => {
+    const blob = (k: number, size: number) => String.fromCharCode(0x61 + (k % 26)).repeat(size);
+    const sizes = [10, 600_000, 700_000, 20, 1_200_000, 5, 300_000];
+    const events = sizes.map((size, k) =>
+      event('docs', testPosition(0x600n, k), { after: { id: String(k), doc: blob(k, size) } }),
+    );
+    t.is((await bus.append('src', events)).appended, sizes.length);
+    const got = await readAll(bus, 'docs');
+    t.deepEqual(
+      got.map((e) => [e.seq, (e.after!['doc'] as string).length, (e.after!['doc'] as string)[0]]),
+      sizes.map((size, k) => [String(k + 1), size, blob(k, 1)]),
+    );
+    t.deepEqual(
+      (await pages(bus, 'docs', 1n, 5n, 2)).map((pg) => pg.map((e) => e.seq)),
+      [
+        ['2', '3'],
+        ['4', '5'],
+      ],
+    );
+  });
+
+  it('a replay that partially overlaps a stored append stores only its new tail, contiguously', async (t, bus) => {
+    const pos = (k: number) => testPosition(0x700n, k);
+    const batch = (from: number, to: number, resource = 'people') =>
+      Array.from({ length: to - from }, (_, k) => event(resource, pos(from + k)));
+    await bus.append('src', batch(0, 2_500)); // more than one record
+    await bus.append('src', batch(2_500, 2_510));
+    // a crash replay from inside the first append, through the second, and beyond
+    const r = await bus.append('src', [...batch(1_990, 2_520)]);
+    t.deepEqual(r, { appended: 10, heads: { people: 2_520n } });
+    // a replay that is entirely old, with a checkpoint
+    t.deepEqual(await bus.append('src', batch(5, 2_005), { checkpoint: 'cp' }), { appended: 0, heads: {} });
+    t.is(await bus.sourceCheckpoint('src'), 'cp');
+    const all = await readAll(bus, 'people');
+    t.is(all.length, 2_520);
+    t.true(all.every((e, k) => e.seq === String(k + 1) && e.position === pos(k)));
+    t.deepEqual(
+      (await readAll(bus, 'people', 2_505n, 2_512n)).map((e) => [e.seq, e.position]),
+      [2_506, 2_507, 2_508, 2_509, 2_510, 2_511, 2_512].map((s) => [String(s), pos(s - 1)]),
+    );
+    t.is(await bus.sourcePosition('src'), pos(2_519));
+  });
+
   it('values stay exact strings; null is distinct from an absent column', async (t, bus) => {
     const after = {
       id: '9223372036854775807',

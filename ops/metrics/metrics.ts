@@ -121,10 +121,13 @@ export class EngineMetrics {
       async collect() {
         this.reset();
         for (const s of src.subscriptions) {
+          // the next undelivered event is element (next - first_seq) of the batch row holding seq next
           const { rows } = await src.pool.query<{ lag: number | null }>(
-            `select extract(epoch from now() - (e.event->>'commitTs')::timestamptz)::float8 as lag
-               from sluice_bus_events e
-              where e.resource = $1 and e.seq = coalesce((select seq from sluice_cursors where subscription = $2), 0) + 1`,
+            `select extract(epoch from now() - (b.events -> (n.seq - b.first_seq)::int ->> 'commitTs')::timestamptz)::float8 as lag
+               from (select coalesce((select seq from sluice_cursors where subscription = $2), 0) + 1 as seq) n
+               join lateral (select first_seq, last_seq, events from sluice_bus_batches
+                              where resource = $1 and first_seq <= n.seq order by first_seq desc limit 1) b
+                 on b.last_seq >= n.seq`,
             [s.resource, s.id],
           );
           this.set({ subscription: s.id }, Math.max(0, rows[0]?.lag ?? 0));
