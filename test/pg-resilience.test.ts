@@ -136,6 +136,13 @@ test('a slot moved past what the bus holds (pg_replication_slot_advance) is refu
     await waitFor('the change on the bus', async () => (await busCount(env.stateUrl)) === 1);
     await first.drain();
     await env.client.query(`insert into things values (2, 'skipped by the advance')`);
+    // the walsender of the drained engine may take a moment to let go of the slot
+    await waitFor('the slot to be released', async () => {
+      const { rows } = await env.client.query(
+        `select 1 from pg_replication_slots where slot_name = 'sluice_prov' and active_pid is null`,
+      );
+      return rows.length === 1;
+    });
     await env.client.query(`select pg_replication_slot_advance('sluice_prov', pg_current_wal_lsn())`);
     const err = await t.throwsAsync(startEngine(env.cfg, { logger: silentLogger }));
     t.true(isSluiceError(err, 'SLOT_INVALID'), String(err));

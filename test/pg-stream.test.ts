@@ -98,6 +98,7 @@ for (const [label, binDir] of VERSIONS) {
     );
     ctx.url = (await ctx.server.database('provider')).url;
     ctx.admin = new pg.Pool({ connectionString: ctx.url, max: 4 });
+    ctx.admin.on('error', () => {}); // an idle connection ended by the server's shutdown is not a test failure
     ctx.work = mkdtempSync(join(tmpdir(), 'sluice-stream-'));
   });
 
@@ -247,7 +248,8 @@ for (const [label, binDir] of VERSIONS) {
         clearInterval(writer);
         await writes;
       }
-      t.true(source.status().lagSeconds! >= 0.8, `lag while stalled: ${source.status().lagSeconds}`);
+      // the unconfirmed batch's commit is a little younger than the last move of the confirmed position
+      t.true(source.status().lagSeconds! >= 0.5, `lag while stalled: ${source.status().lagSeconds}`);
       await source.commit(batch.checkpoint);
       await waitFor('the alert to clear', async () => !source.status().stalled, 5000);
     } finally {

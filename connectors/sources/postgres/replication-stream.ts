@@ -34,6 +34,9 @@ export interface ReplicationStreamOptions {
 
 const DEFAULTS: ReplicationStreamOptions = { coalesceMs: 1, coalesceBytes: 32 * 1024 };
 
+/** libuv reads at most 64 KiB at a time. */
+const FULL_READ = 64 * 1024;
+
 /**
  * A logical replication connection at the wire level. `pg` opens the connection (authentication, TLS); after that
  * this class owns the socket: it sends START_REPLICATION, frames CopyData messages itself — in whole socket reads,
@@ -190,6 +193,11 @@ export class ReplicationStream {
         this.coalesceTimer = null;
         this.resume();
       }, this.opts.coalesceMs);
+    } else if (data.length >= FULL_READ && !this.coalesceTimer) {
+      // A full read means a backlog: libuv would read up to 32 of them (2 MiB, ~40 ms of decoding) before any other
+      // I/O runs. Yield once per read so the bus's round trips are not starved by the stream that feeds them.
+      this.pause();
+      setImmediate(() => this.resume());
     }
   }
 
