@@ -1,6 +1,7 @@
 import test from 'ava';
 import pg from 'pg';
 import { MAX_ROW_EVENTS, PostgresBus } from '../connectors/bus/postgres/postgres-bus.ts';
+import { decodeRow } from '../connectors/bus/postgres/row-codec.ts';
 import { migrate } from '../connectors/state/postgres/migrate.ts';
 import { MIGRATIONS } from '../connectors/state/postgres/migrations.ts';
 import { testPosition } from '../engine/testing/bus-conformance.ts';
@@ -9,8 +10,8 @@ import type { SourceEvent } from '../schemas/index.ts';
 import { DEBIAN_PG15_BIN, startPostgres, type TestPostgres } from './helpers/postgres.ts';
 
 /**
- * The Postgres bus's storage (migration 3), on the embedded PostgreSQL 18 and on Debian's PostgreSQL 15: one row per
- * resource per append chunk in sluice_bus_batches (lz4-compressed where the server has lz4, else stored raw), the
+ * The Postgres bus's storage (migrations 3 and 4), on the embedded PostgreSQL 18 and on Debian's PostgreSQL 15: one row per
+ * resource per append chunk in sluice_bus_batches (compact rows, row-codec.ts) (lz4-compressed where the server has lz4, else stored raw), the
  * per-event view sluice_bus_events, the move of per-event rows written before migration 3, appends of one bus after
  * another writer moved the source or a head, and the subscription lag gauge that reads the next undelivered event out
  * of its batch row. Behaviour is covered by the bus conformance suite.
@@ -72,7 +73,7 @@ for (const label of ['PG 18', 'PG 15']) {
       await bus.append('src', events);
       await bus.append('src', [event('people', testPosition(0x11n, 0))]);
       const { rows } = await pool.query<{ resource: string; first_seq: string; last_seq: string; n: number }>(
-        `select resource, first_seq, last_seq, json_array_length(events) as n, source
+        `select resource, first_seq, last_seq, json_array_length(events -> 'ev') as n, source
          from sluice_bus_batches order by resource, first_seq`,
       );
       t.deepEqual(
@@ -85,12 +86,15 @@ for (const label of ['PG 18', 'PG 15']) {
           ['people', '4501', '4501', 1],
         ],
       );
-      // each stored event is the event without its resource; its seq is the row's first_seq + its index
-      const { rows: stored } = await pool.query<{ e: string }>(
-        `select (events -> 1)::text as e from sluice_bus_batches where resource = 'people' and first_seq = 2001`,
+      // each stored event is the event without its resource; its seq is the row's first_seq + its index; column
+      // names are stored once per row (row-codec.ts)
+      const { rows: stored } = await pool.query<{ events: unknown; text: string }>(
+        `select events, events::text as text from sluice_bus_batches where resource = 'people' and first_seq = 2001`,
       );
       const { resource: _, ...want } = events[2001]!;
-      t.is(stored[0]!.e, JSON.stringify(want));
+      t.deepEqual(decodeRow(stored[0]!.events, 1, 1), [want]);
+      t.like(stored[0]!.events, { v: 2, keys: ['id'], cols: ['id', 'note'] });
+      t.is(stored[0]!.text.split('"note"').length - 1, 1);
       // lz4 where the server has it (Debian's 15), else no compression and out of line (the embedded 18)
       const { rows: col } = await pool.query<{ storage: string; compression: string }>(
         `select attstorage as storage, attcompression as compression from pg_attribute
@@ -137,7 +141,31 @@ for (const label of ['PG 18', 'PG 15']) {
     }
   });
 
-  test(`${label} › migration 3 moves per-event rows into one-event batches; appends and reads continue from them`, async (t) => {
+  test(`${label} › the view decodes every kind of compact event into the event as appended`, async (t) => {
+    const pool = await freshPool(label);
+    try {
+      const bus = new PostgresBus(pool);
+      const p = (k: number) => testPosition(3n, k);
+      const events: SourceEvent[] = [
+        event('people', p(0)),
+        event('people', p(1), { op: 'u', after: { id: p(1) }, unchanged: ['note'], txId: '732' }),
+        event('people', p(2), { op: 'd', key: { id: p(0) }, after: undefined, schemaVersion: 2 }),
+        event('people', p(3), { op: 'd', key: { id: p(1) }, before: { id: p(1), note: null }, after: undefined }),
+        event('people', p(4), { op: 'u', key: { id: 'old' }, before: null }),
+        event('people', p(5), { op: 't', key: {}, after: undefined }),
+      ];
+      await bus.append('src', events);
+      const { rows } = await pool.query<{ event: object }>(`select event from sluice_bus_events order by seq`);
+      t.deepEqual(
+        rows.map((r) => r.event),
+        events.map(({ resource: _, ...e }) => JSON.parse(JSON.stringify(e))),
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test(`${label} › migrations 3 and 4 move per-event rows into one-event batches; appends (compact rows) and reads continue from them`, async (t) => {
     const pool = await freshPool(label, { migrated: false });
     try {
       // a state DB at version 2, with events stored one row each (position in its column, not in the event)
@@ -164,7 +192,7 @@ for (const label of ['PG 18', 'PG 15']) {
         }
         await c.query(`insert into sluice_bus_heads values ('people', 2), ('orders', 1)`);
         await c.query(`insert into sluice_bus_sources values ('src', $1, 'cp-old')`, [testPosition(5n, 2)]);
-        t.deepEqual(await migrate(c), [3]);
+        t.deepEqual(await migrate(c), [3, 4]);
 
         const bus = new PostgresBus(pool);
         const people = [];
@@ -194,7 +222,10 @@ for (const label of ['PG 18', 'PG 15']) {
             ['people', '2', testPosition(5n, 1), '2025-12-03T16:00:05.000Z'],
           ],
         );
+        // the view decodes rows of both formats: the moved ones (event objects) and the compact one appended after
         t.deepEqual(rows[0]!.event, { ...old[2]!.event, position: old[2]!.position });
+        const { resource: _, ...appended } = event('people', testPosition(6n, 0));
+        t.deepEqual(rows[3]!.event, appended);
         t.is(rows.length, 4);
         t.is((await c.query(`select to_regclass('sluice_bus_events')::text as r`)).rows[0].r, 'sluice_bus_events');
         t.is((await c.query(`select relkind from pg_class where relname = 'sluice_bus_events'`)).rows[0].relkind, 'v');

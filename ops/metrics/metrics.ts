@@ -123,7 +123,7 @@ export class EngineMetrics {
         for (const s of src.subscriptions) {
           // the next undelivered event is element (next - first_seq) of the batch row holding seq next
           const { rows } = await src.pool.query<{ lag: number | null }>(
-            `select extract(epoch from now() - (b.events -> (n.seq - b.first_seq)::int ->> 'commitTs')::timestamptz)::float8 as lag
+            `select extract(epoch from now() - sluice_bus_commit_ts(b.events, (n.seq - b.first_seq)::int))::float8 as lag
                from (select coalesce((select seq from sluice_cursors where subscription = $2), 0) + 1 as seq) n
                join lateral (select first_seq, last_seq, events from sluice_bus_batches
                               where resource = $1 and first_seq <= n.seq order by first_seq desc limit 1) b

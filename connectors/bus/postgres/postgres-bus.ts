@@ -3,9 +3,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AppendResult, Bus } from '../../../engine/ports/index.ts';
 import type { ChangeEvent, SourceEvent } from '../../../schemas/index.ts';
-
-/** An event as stored in a batch row: all but `resource` (the row's) and `seq` (the row's first_seq + index). */
-type StoredEvent = Omit<ChangeEvent, 'resource' | 'seq'>;
+import { decodeRow, encodeRow, type StoredEvent } from './row-codec.ts';
 
 /** At most this many events in one batch row … */
 export const MAX_ROW_EVENTS = 2_000;
@@ -19,7 +17,7 @@ interface PreparedRow {
   resource: string;
   /** The position of each event in the row, in order. */
   positions: string[];
-  /** The JSON array of the row's events, UTF-8. */
+  /** The row's events as stored (row-codec.ts), UTF-8. */
   json: Buffer;
 }
 
@@ -38,20 +36,20 @@ interface Prepared {
 
 /**
  * Serializes an append at call time, before it waits for the one ahead of it: the events of each resource in batch
- * order, cut into rows of at most MAX_ROW_EVENTS events and about MAX_ROW_BYTES, each row's events stringified as one
- * array (one JSON.stringify per row costs half as much as one per event) and encoded once. A stored event is the
- * event without `resource` (the row carries it); its seq is the row's first_seq plus its index.
+ * order, cut into rows of at most MAX_ROW_EVENTS events and about MAX_ROW_BYTES, each row encoded once (row-codec.ts:
+ * column names once per row, one JSON.stringify per row). A stored event is the event without `resource` (the row
+ * carries it); its seq is the row's first_seq plus its index.
  */
 function prepare(events: SourceEvent[]): Prepared {
-  const groups = new Map<string, { events: StoredEvent[]; positions: string[] }>();
+  const groups = new Map<string, { events: SourceEvent[]; positions: string[] }>();
   const positions: string[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
-    const { resource, ...stored } = events[i]!;
-    positions[i] = stored.position;
-    let group = groups.get(resource);
-    if (!group) groups.set(resource, (group = { events: [], positions: [] }));
-    group.events.push(stored);
-    group.positions.push(stored.position);
+    const e = events[i]!;
+    positions[i] = e.position;
+    let group = groups.get(e.resource);
+    if (!group) groups.set(e.resource, (group = { events: [], positions: [] }));
+    group.events.push(e);
+    group.positions.push(e.position);
   }
   const rows: PreparedRow[] = [];
   for (const [resource, group] of groups) {
@@ -74,7 +72,7 @@ function prepare(events: SourceEvent[]): Prepared {
 
 /** Appends `events` as one row, or, over the size cap, as pieces of about the cap (uneven events may need more cuts). */
 function cutRows(rows: PreparedRow[], resource: string, events: StoredEvent[], positions: string[]): void {
-  const json = Buffer.from(JSON.stringify(events));
+  const json = Buffer.from(encodeRow(events));
   if (json.length <= MAX_ROW_BYTES || events.length === 1) {
     rows.push({ resource, positions, json });
     return;
@@ -97,11 +95,11 @@ function freshRows(rows: PreparedRow[], stored: string): PreparedRow[] {
     const n = keep.filter(Boolean).length;
     if (n === row.positions.length) out.push(row);
     else if (n > 0) {
-      const events = (JSON.parse(row.json.toString()) as StoredEvent[]).filter((_, i) => keep[i]);
+      const events = decodeRow(JSON.parse(row.json.toString())).filter((_, i) => keep[i]);
       out.push({
         resource: row.resource,
         positions: row.positions.filter((_, i) => keep[i]),
-        json: Buffer.from(JSON.stringify(events)),
+        json: Buffer.from(encodeRow(events)),
       });
     }
   }
@@ -159,7 +157,8 @@ function copyData(rows: PreparedRow[], source: string, heads: Map<string, bigint
 interface BatchRow {
   first_seq: string;
   last_seq: string;
-  events: StoredEvent[];
+  /** The parsed `events` JSON (row-codec.ts). */
+  events: unknown;
 }
 
 /** SQLSTATE of sluice_bus_expect (migration 3): the source or a head is not where this bus last left it. */
@@ -177,8 +176,8 @@ interface Known {
 /**
  * The embedded default bus: an append-only log in the state database (DESIGN.md, Ports: events travel in batches,
  * one bus message per batch). One row per resource per append chunk in `sluice_bus_batches`, keyed by (resource,
- * first_seq) and holding the events with seqs first_seq..last_seq as one JSON array, so the per-row costs (index
- * entry, tuple header, WAL record) are paid per batch, not per event. The view `sluice_bus_events` shows one row per
+ * first_seq) and holding the events with seqs first_seq..last_seq as one JSON value (row-codec.ts), so the per-row
+ * costs (index entry, tuple header, WAL record) are paid per batch, not per event. The view `sluice_bus_events` shows one row per
  * event for operators; nothing here reads through it.
  *
  * Appends are serialized per source by a row lock on the source's position, which also makes them idempotent:
@@ -392,10 +391,12 @@ export class PostgresBus implements Bus {
           const last = BigInt(row.last_seq) < toInclusive ? BigInt(row.last_seq) : toInclusive;
           const to = Number(last - first); // index of the last seq in range
           if (from > BigInt(to)) continue;
-          for (let i = from > 0n ? Number(from) : 0; i <= to; i++) {
-            const e = row.events[i]! as ChangeEvent;
+          const i0 = from > 0n ? Number(from) : 0;
+          const stored = decodeRow(row.events, i0, to);
+          for (let k = 0; k < stored.length; k++) {
+            const e = stored[k] as ChangeEvent;
             e.resource = resource;
-            e.seq = (first + BigInt(i)).toString();
+            e.seq = (first + BigInt(i0 + k)).toString();
             buffer.push(e);
           }
           fetched = last;

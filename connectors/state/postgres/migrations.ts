@@ -125,4 +125,58 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
           cross join lateral json_array_elements(b.events) with ordinality as x(event, n);
     `,
   },
+  {
+    version: 4,
+    name: 'bus log: compact batch rows (names and transaction values once per row); sluice_bus_events decodes both formats',
+    // PostgresBus writes a row's events as {"v":2, "keys":[…], "cols":[…], "tx":[[commitTs, txId, schemaVersion], …],
+    // "ev":[[op, position, tx, key, before, after, unchanged], …]} (connectors/bus/postgres/row-codec.ts says what each
+    // slot holds); rows written before stay arrays of event objects. These functions decode both for SQL: the
+    // per-event view and the subscription lag gauge.
+    sql: `
+      -- a row image: an array aligned with names, or an object (or null) as it is
+      create function sluice_bus_image(names jsonb, v jsonb) returns jsonb
+      language sql immutable as $f$
+        select case when jsonb_typeof(v) = 'array'
+          then coalesce((select jsonb_object_agg(n.name, v -> (n.i::int - 1))
+                           from jsonb_array_elements_text(names) with ordinality as n(name, i)), '{}'::jsonb)
+          else v end
+      $f$;
+      -- one event of a compact row (h: the row) as the event object
+      create function sluice_bus_unpack(h jsonb, e jsonb) returns jsonb
+      language sql immutable as $f$
+        select jsonb_build_object(
+                 'op', e -> 0, 'position', e -> 1,
+                 'commitTs', h -> 'tx' -> (e ->> 2)::int -> 0, 'txId', h -> 'tx' -> (e ->> 2)::int -> 1,
+                 'schemaVersion', h -> 'tx' -> (e ->> 2)::int -> 2,
+                 'key', case when e -> 3 = '1'
+                          then (select coalesce(jsonb_object_agg(k, a -> k), '{}'::jsonb)
+                                  from jsonb_array_elements_text(h -> 'keys') k)
+                          else sluice_bus_image(h -> 'keys', e -> 3) end)
+          || case when coalesce(e -> 4, '0') = '0' then '{}' else jsonb_build_object('before', sluice_bus_image(h -> 'cols', e -> 4)) end
+          || case when coalesce(e -> 5, '0') = '0' then '{}' else jsonb_build_object('after', a) end
+          || case when coalesce(e -> 6, '0') = '0' then '{}' else jsonb_build_object('unchanged', e -> 6) end
+          from (select sluice_bus_image(h -> 'cols', e -> 5) as a) x
+      $f$;
+      -- the events of a row's events value, numbered from 1, as objects (either format)
+      create function sluice_bus_row_events(events json) returns table (n bigint, event jsonb)
+      language sql immutable as $f$
+        select x.n, case when jsonb_typeof(r.j) = 'array' then x.e else sluice_bus_unpack(r.j, x.e) end
+          from (select events::jsonb as j offset 0) r
+          cross join lateral jsonb_array_elements(case when jsonb_typeof(r.j) = 'array' then r.j else r.j -> 'ev' end)
+                     with ordinality as x(e, n)
+      $f$;
+      -- the commit time of the row's event at index i (from 0), either format
+      create function sluice_bus_commit_ts(events json, i integer) returns timestamptz
+      language sql stable as $f$
+        select (case when json_typeof(events) = 'array' then events -> i ->> 'commitTs'
+                     else events -> 'tx' -> (events -> 'ev' -> i ->> 2)::int ->> 0 end)::timestamptz
+      $f$;
+      drop view sluice_bus_events;
+      create view sluice_bus_events as
+        select b.resource, b.first_seq + x.n - 1 as seq, b.source, x.event ->> 'position' as position, x.event,
+               b.appended_at
+          from sluice_bus_batches b
+          cross join lateral sluice_bus_row_events(b.events) as x;
+    `,
+  },
 ];
