@@ -146,6 +146,26 @@ for (const [label, binDir] of VERSIONS) {
     }
   });
 
+  test(`${ctx.label}: a 48 MB value — one message over hundreds of socket reads — arrives whole, and the stream goes on`, async (t) => {
+    const { table, resource, source, abort } = await fresh(ctx);
+    const bus = new MemoryBus();
+    const running = pump(source, bus, abort.signal);
+    try {
+      const size = 48 << 20;
+      await ctx.admin.query(`insert into ${table} values (1, repeat('ab', ${size / 2}))`);
+      await ctx.admin.query(`insert into ${table} values (2, 'after')`);
+      await waitFor('both rows in the bus', async () => (await bus.head(resource)) >= 2n, 60_000);
+      const [big, next] = await events(bus, resource);
+      t.is(big!.after!.v!.length, size);
+      t.true(big!.after!.v === 'ab'.repeat(size / 2), 'the value is exactly the one written');
+      t.is(next!.after!.v, 'after');
+    } finally {
+      abort.abort();
+      await source.close();
+      await running.catch(() => {});
+    }
+  });
+
   test(`${ctx.label}: streamed transactions: interleaved, a rolled-back savepoint dropped, nothing before commit, the confirmed position never inside an open one`, async (t) => {
     const { table, resource, source, abort, slot, spoolDir } = await fresh(ctx);
     const bus = new MemoryBus();
