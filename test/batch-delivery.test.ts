@@ -1,9 +1,10 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { stringify } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { hmacHex } from '../engine/masking/index.ts';
 import { manifestJsonSchema } from '../schemas/index.ts';
@@ -11,6 +12,7 @@ import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
+import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
 
 let pgServer: TestPostgres;
@@ -19,6 +21,7 @@ let stateUrl: string;
 let engine: Engine;
 let outDir: string;
 let work: string;
+let configFile: string;
 
 test.before(async () => {
   pgServer = await startPostgres();
@@ -27,10 +30,10 @@ test.before(async () => {
   stateUrl = (await pgServer.database('state')).url;
   work = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
   outDir = join(work, 'out');
-  engine = await startEngine(
-    reliefConfig({ dataDir: join(work, 'data'), providerUrl: pgServer.url('provider'), stateUrl, outDir }),
-    { logger: silentLogger },
-  );
+  const config = reliefConfig({ dataDir: join(work, 'data'), providerUrl: pgServer.url('provider'), stateUrl, outDir });
+  configFile = join(work, 'sluice.yaml'); // for the CLI: it finds the engine through the config's runtime.json
+  writeFileSync(configFile, stringify(config));
+  engine = await startEngine(config, { logger: silentLogger });
 });
 
 test.after.always(async () => {
@@ -251,6 +254,22 @@ test.serial('the local API reports health, readiness, status and metrics', async
   t.true(lagSeconds >= 0 && lagSeconds < 30, `caught-up lag in seconds: ${lagSeconds}`);
   t.regex(metrics, /^sluice_source_stalled\{source="civil-affairs"\} 0$/m);
   t.regex(metrics, /^sluice_source_up\{source="civil-affairs",state="STREAMING"\} 1$/m);
+});
+
+test.serial('sluice lag shows each source streaming with its lag, found through the config or --api', async (t) => {
+  const viaConfig = spawnSluice(['lag', '-c', configFile]);
+  t.is((await exitWithin(viaConfig, 20_000)).code, 0, viaConfig.output());
+  const [header, , row] = viaConfig.output().split('\n');
+  t.regex(header!, /^source\s+state\s+confirmed\s+WAL held\s+behind\s+stalled$/);
+  t.regex(row!, /^civil-affairs\s+STREAMING\s+[0-9A-F]{8}\/[0-9A-F]{8}\s+\d+(\.\d)? k?B\s+\d+\.\d+ s\s+no$/);
+  const json = spawnSluice(['lag', '--api', engine.apiUrl, '--json']);
+  t.is((await exitWithin(json, 20_000)).code, 0, json.output());
+  const { sources } = JSON.parse(json.output()) as { sources: { id: string; state: string; lagBytes: number }[] };
+  t.like(sources[0], { id: 'civil-affairs', state: 'STREAMING' });
+  t.true(Number.isInteger(sources[0]!.lagBytes));
+  const nothing = spawnSluice(['lag', '-c', join(work, 'missing.yaml')], {}, work);
+  t.is((await exitWithin(nothing, 20_000)).code, 3, 'no engine: could not check');
+  t.regex(nothing.output(), /no running engine found: .*runtime\.json does not exist/);
 });
 
 test.serial('a TRUNCATE arrives as an _op = t row with no values, counted in the manifest', async (t) => {

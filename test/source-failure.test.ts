@@ -7,6 +7,7 @@ import { silentLogger } from '../engine/ports/index.ts';
 import { freePort } from '../ops/net/free-port.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
 import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
+import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { startPostgres, waitFor } from './helpers/postgres.ts';
 
 test('an unreachable provider is marked FAILED and retried; the engine keeps running and says why it is not ready', async (t) => {
@@ -37,6 +38,11 @@ test('an unreachable provider is marked FAILED and retried; the engine keeps run
       await (await fetch(`${engine.apiUrl}/metrics`)).text(),
       /^sluice_source_up\{source="civil-affairs",state="FAILED"\} 0$/m,
     );
+    // an operator's check: exit 1, the source FAILED, and why
+    const lag = spawnSluice(['lag'], { SLUICE_API: engine.apiUrl });
+    t.is((await exitWithin(lag, 20_000)).code, 1, lag.output());
+    t.regex(lag.output(), /^civil-affairs\s+FAILED\s/m);
+    t.regex(lag.output(), /^civil-affairs: .*(unreachable|ECONNREFUSED)/m);
   } finally {
     await engine.drain();
     await server.stop();

@@ -97,6 +97,7 @@ async function demo(o: DemoOptions): Promise<number> {
       `workload running (~${o.rate} changes/s); batches every cycle (${o.cadence}, Asia/Shanghai) into ${rel(join(dataDir, 'out', 'audit-relief'))}/`,
     );
     say(`engine API ${engine.apiUrl}  (try: curl ${engine.apiUrl}/v1/status)  — Ctrl-C to stop`);
+    say(`change stream health: npx sluice lag -c ${rel(configFile)}`);
     const code = await gate.drainOnSignal(
       async () => {
         await workload.stop();

@@ -4,6 +4,7 @@ import { isSluiceError } from '../../engine/errors.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT } from './exit-codes.ts';
 import { inspectCommand } from './inspect.ts';
+import { lagCommand } from './lag.ts';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   runCommand(program, set);
   demoCommand(program, set);
   inspectCommand(program, set);
+  lagCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {
