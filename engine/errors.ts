@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
+  | 'NOT_FOUND'
   | 'UNAVAILABLE'
   | 'SOURCE_FAILED'
   | 'SLOT_INVALID'

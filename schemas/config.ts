@@ -27,6 +27,69 @@ export const Share = Type.Union([Type.Literal('unconditional'), Type.Literal('co
 export const StrategyName = oneOf(['clear', 'partial', 'generalize', 'encrypt', 'hash', 'null', 'deny']);
 export const AdminLevel = oneOf(['national', 'provincial', 'municipal', 'county']);
 
+/** Per-field sharing conditions (a subset of the IDS usage-control classes); all listed ones must hold. */
+export const Conditions = Type.Object(
+  {
+    organisations: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: "Subscribers allowed: a subscriber's id or its organisation.",
+      }),
+    ),
+    adminLevels: Type.Optional(
+      Type.Array(AdminLevel, { minItems: 1, description: 'Administrative levels of the subscriber allowed.' }),
+    ),
+    purposes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: "The subscription's purpose must be one of these.",
+      }),
+    ),
+    businessSystems: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: "The subscription's business system must be one of these.",
+      }),
+    ),
+    validFrom: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Not granted before this instant (RFC 3339).' }),
+    ),
+    validUntil: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Not granted from this instant on (RFC 3339, exclusive).' }),
+    ),
+    maxDeliveries: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Deliveries (files or feed ranges) of this field to one subscription.' }),
+    ),
+    minClearance: Type.Optional(Type.Integer({ minimum: 0, maximum: 4, description: 'Lowest subscriber clearance.' })),
+  },
+  {
+    ...strict,
+    description:
+      'Conditions of a conditional field; a conditional field without them is granted to any subscriber for which it does not resolve to deny.',
+  },
+);
+
+/** How `generalize` coarsens a field's values. */
+export const GeneralizeConfig = Type.Object(
+  {
+    date: Type.Optional(
+      oneOf(['year', 'month'], { description: 'Dates and timestamps to YYYY or YYYY-MM (default year).' }),
+    ),
+    buckets: Type.Optional(
+      Type.Array(Type.Union([Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$' }), Type.Number()]), {
+        minItems: 1,
+        description: 'Ascending bucket boundaries of a numeric field: labels <b0, [b0,b1), …, >=bn.',
+      }),
+    ),
+    idRegionDigits: Type.Optional(
+      Type.Union([Type.Literal(2), Type.Literal(4), Type.Literal(6)], {
+        description: 'Resident ID numbers: digits of the division code kept with the birth year (default 4).',
+      }),
+    ),
+  },
+  strict,
+);
+
 export const FieldConfig = Type.Object(
   {
     level: Level,
@@ -38,6 +101,14 @@ export const FieldConfig = Type.Object(
     ),
     share: Share,
     title: Type.Optional(Type.String()),
+    conditions: Type.Optional(Conditions),
+    codeTable: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Allowed values and their labels (code → label); other values fail the code-table check.',
+      }),
+    ),
+    required: Type.Optional(Type.Boolean({ description: 'Nulls fail the null check (key columns always do).' })),
+    generalize: Type.Optional(GeneralizeConfig),
   },
   strict,
 );
@@ -77,10 +148,36 @@ export const Resource = Type.Object(
     title: Type.Optional(Type.String()),
     provider: Type.String({ description: 'Id of the provider that publishes the resource.' }),
     table: Type.String({ description: 'schema.table (or table, meaning public.table) in the provider database.' }),
+    abstract: Type.Optional(Type.String({ description: 'What the resource holds (catalogue abstract).' })),
+    updateCycle: Type.Optional(
+      Type.String({
+        description: 'How often the provider updates it (catalogue update cycle), e.g. real-time, daily.',
+      }),
+    ),
     key: Type.Array(Type.String(), { minItems: 1, description: 'Key columns.' }),
     fields: Type.Record(Type.String(), FieldConfig, {
       description: 'Classified columns; a column not listed is never shared.',
     }),
+    quality: Type.Optional(
+      Type.Object(
+        {
+          onFailure: Type.Optional(
+            oneOf(['deliver', 'flag', 'hold'], {
+              description:
+                'A row failing a quality check: deliver it as is, flag it (_quality names the checks; default), or hold it back (reported, not delivered).',
+            }),
+          ),
+          sample: Type.Optional(
+            Type.Number({
+              exclusiveMinimum: 0,
+              maximum: 1,
+              description: 'Share of streamed changes checked for the quality report (default 1: all).',
+            }),
+          ),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );
@@ -95,6 +192,15 @@ export const Subscriber = Type.Object(
       description: 'Clearance 0–4; thresholds of the masking matrix.',
     }),
     adminLevel: Type.Optional(AdminLevel),
+    organisation: Type.Optional(
+      Type.String({ minLength: 1, description: 'Organisation (e.g. unified social credit code) for conditions.' }),
+    ),
+    publicKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "X25519 public key (base64url, 32 bytes) the encrypt strategy's data keys are wrapped for.",
+      }),
+    ),
   },
   strict,
 );
@@ -103,8 +209,37 @@ export const MaskingRow = Type.Record(Type.String({ pattern: '^([0-4]|default)$'
   additionalProperties: false,
   description: 'Clearance thresholds "0".."4" and "default" → strategy; the highest key ≤ clearance applies.',
 });
+const PartialKeep = Type.Object(
+  { keepFirst: Type.Optional(Type.Integer({ minimum: 0 })), keepLast: Type.Optional(Type.Integer({ minimum: 0 })) },
+  strict,
+);
 export const Masking = Type.Object(
-  { core: Type.Optional(MaskingRow), important: Type.Optional(MaskingRow), general: Type.Optional(MaskingRow) },
+  {
+    core: Type.Optional(MaskingRow),
+    important: Type.Optional(MaskingRow),
+    general: Type.Optional(MaskingRow),
+    tags: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), MaskingRow, {
+        description:
+          "Per-tag rows, e.g. cn_id_card: {default: hash}: a field with the tag gets the stricter of its level's strategy and the tag's.",
+      }),
+    ),
+    partial: Type.Optional(
+      Type.Record(
+        oneOf(['person_name', 'cn_id_card', 'cn_mobile', 'bank_card', 'email', 'address', 'phone']),
+        PartialKeep,
+        {
+          description: 'Per-tag partial formats: code points kept first and last (REFERENCE defaults otherwise).',
+        },
+      ),
+    ),
+    generalize: Type.Optional(
+      Type.Object(
+        { date: Type.Optional(oneOf(['year', 'month'])) },
+        { ...strict, description: 'Defaults of generalize.' },
+      ),
+    ),
+  },
   strict,
 );
 
@@ -132,6 +267,20 @@ export const Subscription = Type.Object(
     masks: Type.Optional(
       Type.Record(Type.String(), StrategyName, {
         description: 'Per-field overrides; may only be stricter than the matrix.',
+      }),
+    ),
+    filter: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Row filter, e.g. \"amount > 500 and region in ('110105', '110108')\": comparisons, and/or/not, in, between, is null, like, DATE '…', exact decimals.",
+      }),
+    ),
+    filterFields: Type.Optional(
+      Type.Array(Type.String(), {
+        uniqueItems: true,
+        description:
+          "Operator's allowance: fields the filter may use although they are not delivered in clear to this subscriber.",
       }),
     ),
     purpose: Type.String({ minLength: 1 }),
@@ -174,6 +323,8 @@ export type FieldConfig = Static<typeof FieldConfig>;
 export type SubscriberConfig = Static<typeof Subscriber>;
 export type SubscriptionConfig = Static<typeof Subscription>;
 export type MaskingConfig = Static<typeof Masking>;
+export type ConditionsConfig = Static<typeof Conditions>;
+export type GeneralizeConfig = Static<typeof GeneralizeConfig>;
 
 /** The JSON Schema document as written to schemas/config.schema.json. */
 export function configJsonSchema(): TSchema {

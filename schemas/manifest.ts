@@ -57,6 +57,42 @@ export const Manifest = Type.Object(
       { additionalProperties: false, description: 'Rows per _op: insert, update, delete, truncate.' },
     ),
     columns: Type.Array(ManifestColumn),
+    keys: Type.Optional(
+      Type.Object(
+        {
+          hash: Type.Integer({ minimum: 1, description: "Version of the subscription's HMAC key (hash strategy)." }),
+          encrypt: Type.Optional(Type.Integer({ minimum: 1, description: 'Version of its AES data key.' })),
+        },
+        { additionalProperties: false, description: 'Secret versions used (rotation adds versions).' },
+      ),
+    ),
+    encryption: Type.Optional(
+      Type.Object(
+        {
+          alg: Type.Literal('AES-256-GCM', {
+            description: 'Each value: nonce(12) ‖ ciphertext ‖ tag(16), AAD = column name.',
+          }),
+          keyId: Type.String(),
+          wrappedKey: Type.Object(
+            {
+              alg: Type.String(),
+              keyId: Type.String(),
+              epk: Type.String(),
+              nonce: Type.String(),
+              ciphertext: Type.String(),
+            },
+            {
+              additionalProperties: false,
+              description: "The data key wrapped for the subscriber's X25519 public key.",
+            },
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: 'Present when a column is encrypted: what `sluice decrypt` needs.',
+        },
+      ),
+    ),
     parts: Type.Array(ManifestPart, { minItems: 1 }),
     quality: Type.Array(
       Type.Object(

@@ -199,7 +199,7 @@ async function subscriptionKey(): Promise<Uint8Array> {
   await c.connect();
   try {
     const { rows } = await c.query<{ k: Buffer }>(
-      "select hmac_key as k from sluice_subscription_keys where subscription = 'audit-relief'",
+      "select secret as k from sluice_subscription_secrets where subscription = 'audit-relief' and kind = 'hash' and version = 1",
     );
     return new Uint8Array(rows[0]!.k);
   } finally {

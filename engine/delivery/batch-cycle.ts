@@ -7,10 +7,13 @@ import type {
   Logger,
   ResourceSchema,
   StateStore,
+  SubscriptionSecret,
 } from '../ports/index.ts';
 import type { GrantedField } from '../rules/grant.ts';
 import { buildBatchRows } from './batch-rows.ts';
-import { compileFieldMasks, type FieldMask } from './field-masks.ts';
+import { SluiceError } from '../errors.ts';
+import { wrapDataKey, type WrappedKey } from '../masking/index.ts';
+import { compileFieldMasks, type FieldMask, type FieldMaskOptions } from './field-masks.ts';
 import { batchStem } from './stem.ts';
 
 /** What a batch cycle needs to know about its subscription (compiled from config by ops/). */
@@ -26,6 +29,23 @@ export interface BatchSubscription {
   compression: 'zstd' | 'snappy' | 'none';
   /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
   maxRowsPerFile: number;
+  /**
+   * Decides the grant for one delivery at `tick` (conditions with validity intervals and delivery counts change
+   * over time); without it `fields` is used as it is. Called before each intent; the intent records the result,
+   * so a re-creation after a crash uses the grant it started with.
+   */
+  grant?: (tick: Date) => Promise<{ fields: GrantedField[]; denied: CycleDenial[] }>;
+  /** Per-tag partial formats and per-field generalize options. */
+  masking?: Pick<FieldMaskOptions, 'partial' | 'generalize'>;
+  /** The subscriber's X25519 public key: `encrypt` data keys are wrapped for it (required for encrypt fields). */
+  recipientKey?: string;
+}
+
+/** A requested field the grant withheld at this cycle, and why (never data values). */
+export interface CycleDenial {
+  field: string;
+  reason: string;
+  message: string;
 }
 
 export interface CycleDeps {
@@ -50,6 +70,8 @@ export interface CycleResult {
   quality: Record<string, number>;
   /** Rows re-created from an intent left open by a crash. */
   recovered: boolean;
+  /** Fields requested but not granted at this cycle (from the last decision). */
+  denied: CycleDenial[];
 }
 
 /**
@@ -67,7 +89,7 @@ export async function runBatchCycle(
   deps: CycleDeps,
   signal?: AbortSignal,
 ): Promise<CycleResult> {
-  const result: CycleResult = { files: [], rows: 0, masked: {}, quality: {}, recovered: false };
+  const result: CycleResult = { files: [], rows: 0, masked: {}, quality: {}, recovered: false, denied: [] };
   const open = await deps.state.openIntent(sub.id);
   if (open) {
     deps.logger.info('finishing a delivery left open by a previous run', {
@@ -88,6 +110,18 @@ export async function runBatchCycle(
     const head = await deps.bus.head(sub.resource);
     if (head <= cursor.seq) break;
     const limit = cursor.seq + BigInt(sub.maxRowsPerFile);
+    const grant = sub.grant ? await sub.grant(tick) : { fields: sub.fields, denied: [] };
+    result.denied = grant.denied;
+    if (grant.fields.length === 0) {
+      // Nothing may be delivered now: the cursor stays, so a later grant delivers what waits.
+      deps.logger.warn('no field granted at this cycle; nothing delivered', {
+        subscription: sub.id,
+        denied: grant.denied.map((d) => `${d.field}: ${d.reason}`),
+      });
+      break;
+    }
+    const hash = await deps.state.secret(sub.id, 'hash');
+    const encrypt = grant.fields.some((f) => f.strategy === 'encrypt') ? await encryptSecret(sub, deps) : undefined;
     const intent: DeliveryIntent = {
       subscription: sub.id,
       resource: sub.resource,
@@ -95,7 +129,8 @@ export async function runBatchCycle(
       windowFrom,
       fromSeq: cursor.seq,
       toSeq: head < limit ? head : limit,
-      fields: sub.fields,
+      fields: grant.fields,
+      keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) },
     };
     await deps.state.beginIntent(intent);
     deps.checkpoint?.('intent-committed');
@@ -111,11 +146,23 @@ async function executeIntent(
   result: CycleResult,
   signal?: AbortSignal,
 ): Promise<void> {
-  const masks = compileFieldMasks(intent.fields, await deps.state.subscriptionKey(sub.id));
+  const hash = await deps.state.secret(sub.id, 'hash', intent.keys?.hash ?? 1);
+  const encrypt = intent.keys?.encrypt ? await deps.state.secret(sub.id, 'encrypt', intent.keys.encrypt) : undefined;
+  const keys = { hash: hash.key, ...(encrypt ? { encrypt: encrypt.key } : {}) };
+  const encryption = encrypt?.wrapped
+    ? {
+        alg: 'AES-256-GCM' as const,
+        keyId: keyId(sub.id, encrypt.version),
+        wrappedKey: encrypt.wrapped.key as WrappedKey,
+      }
+    : undefined;
   const records: DeliveryRecord[] = [];
   for await (const run of schemaRuns(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
     const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
-    records.push(await writeFile(sub, intent, schema, run, masks, deps, result, signal));
+    // generalize picks its rule from the column types, which belong to the schema version
+    const masks = compileFieldMasks(intent.fields, keys, { ...sub.masking, columns: schema.columns });
+    const secrets = { keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) }, encryption };
+    records.push(await writeFile(sub, intent, schema, run, masks, secrets, deps, result, signal));
     result.files.push({
       stem: records.at(-1)!.stem,
       rows: run.length,
@@ -128,6 +175,33 @@ async function executeIntent(
   deps.checkpoint?.('files-written');
   await deps.state.completeIntent(intent, records);
   deps.checkpoint?.('delivery-committed');
+}
+
+const keyId = (subscription: string, version: number) => `${subscription}:encrypt:v${version}`;
+
+/**
+ * The subscription's current encrypt data key, wrapped for the subscriber's public key. A data key is wrapped once
+ * (the stored wrapping is what every manifest of that version carries); when the subscriber registers another
+ * public key, a new version is made for it, and files already delivered keep theirs.
+ */
+async function encryptSecret(sub: BatchSubscription, deps: CycleDeps): Promise<SubscriptionSecret> {
+  const recipient = sub.recipientKey;
+  if (!recipient) {
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `subscription "${sub.id}" has encrypted fields but its subscriber "${sub.subscriber}" has no publicKey`,
+      { details: { subscription: sub.id, subscriber: sub.subscriber } },
+    );
+  }
+  let current = await deps.state.secret(sub.id, 'encrypt');
+  if (current.wrapped && current.wrapped.recipient !== recipient) {
+    current = await deps.state.rotateSecret(sub.id, 'encrypt');
+  }
+  if (!current.wrapped) {
+    const wrapped = wrapDataKey(current.key, recipient, keyId(sub.id, current.version));
+    current = await deps.state.wrapSecret(sub.id, current.version, recipient, wrapped);
+  }
+  return current;
 }
 
 /** Splits a stream of event pages into runs that share one schema version. */
@@ -151,6 +225,7 @@ async function writeFile(
   schema: ResourceSchema,
   events: ChangeEvent[],
   masks: FieldMask[],
+  secrets: Pick<Manifest, 'keys' | 'encryption'>,
   deps: CycleDeps,
   result: CycleResult,
   signal?: AbortSignal,
@@ -210,6 +285,7 @@ async function writeFile(
             ...(m?.tag ? { tag: m.tag } : {}),
           };
         }),
+        ...secrets,
         parts,
         quality: [
           ...batch.maskFallbacks.map((q) => ({

@@ -51,6 +51,14 @@ export function daysInMonth(year: number, month: number): number {
 /** Why {@link parseResidentId} refused a value (never contains the value itself). */
 export type ResidentIdProblem = 'length' | 'format' | 'birth date' | 'check character';
 
+/** A sentence for each {@link ResidentIdProblem}, for fallback reasons (never contains the value). */
+export const RESIDENT_ID_PROBLEM_TEXT: Readonly<Record<ResidentIdProblem, string>> = Object.freeze({
+  length: 'not an 18-character resident ID (15-digit first-generation IDs are not accepted)',
+  format: 'not 17 digits followed by a digit or X',
+  'birth date': 'birth date is not a valid date',
+  'check character': 'GB 11643 check character does not match',
+});
+
 /**
  * Parses an 18-character resident ID; see the module notes for what is accepted.
  * @returns the parts, or the kind of problem found.

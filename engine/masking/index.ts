@@ -15,6 +15,7 @@ export {
 } from './strategy.ts';
 export {
   DEMO_DIVISION_CODES,
+  RESIDENT_ID_PROBLEM_TEXT,
   generateResidentId,
   isValidResidentId,
   parseResidentId,
@@ -35,4 +36,50 @@ export {
   type PartialTag,
 } from './partial.ts';
 export { hmacHex } from './hash.ts';
-export { createFieldMasker, maskedType, type FieldMasker, type MaskedColumnType, type MaskedValue } from './masker.ts';
+export { compareOrderedDecimal, parseOrderedDecimal, type OrderedDecimal } from './decimal-order.ts';
+export {
+  bucketBoundaries,
+  bucketOf,
+  compileGeneralizer,
+  generalizeDate,
+  generalizeResidentId,
+  validateGeneralizeOptions,
+  type BucketBoundary,
+  type CompiledGeneralizer,
+  type DateShape,
+  type GeneralizeOptions,
+  type GeneralizeResult,
+  type GeneralizeRule,
+  type Generalizer,
+} from './generalize.ts';
+export {
+  DATA_KEY_BYTES,
+  ENCRYPT_NONCE_BYTES,
+  ENCRYPT_TAG_BYTES,
+  EncryptKeys,
+  decryptValue,
+  deriveEncryptKeys,
+  encryptValue,
+  generateDataKey,
+  type DecryptResult,
+} from './encrypt.ts';
+export {
+  KEY_WRAP_ALG,
+  generateSubscriberKeyPair,
+  parsePrivateKey,
+  parsePublicKey,
+  publicKeyProblem,
+  unwrapDataKey,
+  wrapDataKey,
+  type SubscriberKeyPair,
+  type UnwrapResult,
+  type WrappedKey,
+} from './key-wrap.ts';
+export {
+  createFieldMasker,
+  maskedType,
+  type FieldMasker,
+  type FieldMaskerOptions,
+  type MaskedColumnType,
+  type MaskedValue,
+} from './masker.ts';

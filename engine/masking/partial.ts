@@ -16,7 +16,7 @@
  * falls back to `hash`. Reasons never contain the value.
  */
 
-import { parseResidentId, type ResidentIdProblem } from './gb11643.ts';
+import { RESIDENT_ID_PROBLEM_TEXT, parseResidentId } from './gb11643.ts';
 
 /** Sensitivity tags that have a partial mask. */
 export type PartialTag = 'person_name' | 'cn_id_card' | 'cn_mobile' | 'bank_card' | 'email' | 'address' | 'phone';
@@ -129,13 +129,6 @@ function masked(tag: string, chars: readonly string[], keep: Required<PartialKee
     : { ok: true, value };
 }
 
-const ID_PROBLEMS: Readonly<Record<ResidentIdProblem, string>> = {
-  length: 'not an 18-character resident ID (15-digit first-generation IDs are not accepted)',
-  format: 'not 17 digits followed by a digit or X',
-  'birth date': 'birth date is not a valid date',
-  'check character': 'GB 11643 check character does not match',
-};
-
 /** Stop tokens at or below province level that are not districts/counties: skipped while looking for the district. */
 const ABOVE_DISTRICT = ['自治区', '特别行政区', '地区'];
 /** 区 words that name places below district level: reaching one first means the value cannot be parsed safely. */
@@ -198,7 +191,7 @@ export function partialMask(tag: string | undefined, value: string, opts?: Parti
       return masked(tag, Array.from(value), keepFor(tag, opts));
     case 'cn_id_card': {
       const parsed = parseResidentId(value);
-      if (!parsed.ok) return fail(tag, ID_PROBLEMS[parsed.problem]);
+      if (!parsed.ok) return fail(tag, RESIDENT_ID_PROBLEM_TEXT[parsed.problem]);
       return masked(tag, Array.from(value), keepFor(tag, opts));
     }
     case 'cn_mobile':

@@ -1,4 +1,5 @@
 import type { ColumnSpec } from '../../schemas/index.ts';
+import type { QualityReport } from '../quality/index.ts';
 import type { GrantedField } from '../rules/grant.ts';
 
 export interface ResourceSchema {
@@ -18,6 +19,20 @@ export interface DeliveryIntent {
   toSeq: bigint;
   /** The granted fields and masks the cycle started with: a re-creation after a crash uses these, not today's grant. */
   fields: GrantedField[];
+  /** Versions of the subscription's secrets the cycle started with (absent: version 1 of each). */
+  keys?: { hash: number; encrypt?: number };
+}
+
+/** What a subscription's secret is for: the HMAC key of `hash`, or the AES data key of `encrypt`. */
+export type SecretKind = 'hash' | 'encrypt';
+
+/** One version of a subscription's secret. */
+export interface SubscriptionSecret {
+  kind: SecretKind;
+  version: number;
+  key: Uint8Array;
+  /** encrypt: the data key wrapped for the subscriber's public key (`recipient`), stored once per version. */
+  wrapped?: { recipient: string; key: unknown };
 }
 
 /** What a committed delivery records (one per delivered file set; the Merkle log builds on it later). */
@@ -30,6 +45,18 @@ export interface DeliveryRecord {
   rows: number;
   manifestSha256: string;
   parts: { file: string; sha256: string; bytes: number }[];
+}
+
+/** A provider's runtime classification of one column (`sluice classify`); wins over the config until cleared. */
+export interface ClassificationRecord {
+  resource: string;
+  column: string;
+  level: 'core' | 'important' | 'general';
+  tag?: string;
+  share: 'unconditional' | 'conditional' | 'none';
+  /** Who made it (free text from the API caller), when. */
+  by?: string;
+  at: string;
 }
 
 export interface SubscriptionCursor {
@@ -46,8 +73,20 @@ export interface StateStore {
   /** Records the shape of a resource; returns its version (a new one only when the shape changed). */
   registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number>;
   schema(resource: string, version: number): Promise<ResourceSchema>;
-  /** The subscription's HMAC key for the `hash` strategy, created on first use and kept forever. */
+  /** The subscription's current HMAC key for the `hash` strategy (version 1 is created on first use). */
   subscriptionKey(subscription: string): Promise<Uint8Array>;
+  /**
+   * A version of a subscription's secret: `version` when given (STATE_CORRUPT when there is none), else the
+   * current one — created (32 random bytes) on first use. Secrets are never logged.
+   */
+  secret(subscription: string, kind: SecretKind, version?: number): Promise<SubscriptionSecret>;
+  /** Adds a new version of a secret and makes it current; files already delivered keep theirs. */
+  rotateSecret(subscription: string, kind: SecretKind): Promise<SubscriptionSecret>;
+  /**
+   * Records the wrapping of an encrypt data key for `recipient`, unless the version already has one (the first is
+   * kept, so a re-created manifest is identical). Returns what is stored.
+   */
+  wrapSecret(subscription: string, version: number, recipient: string, wrapped: unknown): Promise<SubscriptionSecret>;
   cursor(subscription: string): Promise<SubscriptionCursor>;
   openIntent(subscription: string): Promise<DeliveryIntent | null>;
   /** Commits the cycle's plan before any file is written. */
@@ -55,5 +94,20 @@ export interface StateStore {
   /** Atomically: store the records (none when the range held no rows), move the cursor to intent.toSeq, close the intent. */
   completeIntent(intent: DeliveryIntent, records: DeliveryRecord[]): Promise<void>;
   deliveries(subscription: string): Promise<DeliveryRecord[]>;
+  /**
+   * Deliveries of each field to the subscription so far (the `maxDeliveries` condition): every completed intent with
+   * at least one record counts once for each of its fields, in the same transaction as the records.
+   */
+  fieldUsage(subscription: string): Promise<Map<string, number>>;
+  /** Every runtime classification, ordered by resource and column. */
+  classifications(): Promise<ClassificationRecord[]>;
+  /** Records (or replaces) the runtime classification of a column. */
+  setClassification(c: ClassificationRecord): Promise<void>;
+  /** Stores the latest quality report of a resource for its source (scan or stream), replacing the previous one. */
+  saveQualityReport(r: QualityReport): Promise<void>;
+  /** The stored quality reports of a resource (scan first). */
+  qualityReports(resource: string): Promise<QualityReport[]>;
+  /** Removes a runtime classification (the config's applies again); false when there was none. */
+  clearClassification(resource: string, column: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -191,3 +191,52 @@ test('granted fields keep the subscription order, level and tag', (t) => {
   ]);
   t.false(Object.hasOwn(g.fields[1]!, 'tag'));
 });
+
+const CONDITIONAL: ResourceConfig = {
+  ...RESOURCE,
+  fields: {
+    ...RESOURCE.fields,
+    mobile: {
+      level: 'important',
+      tag: 'cn_mobile',
+      share: 'conditional',
+      conditions: { purposes: ['audit'], validUntil: '2026-07-01T00:00:00Z', maxDeliveries: 2 },
+    },
+    old: { level: 'general', share: 'conditional', conditions: { validUntil: '2000-01-01T00:00:00Z' } },
+  },
+};
+
+test('decideGrant applies conditions at the given instant, with the usage and tag rows of its context', (t) => {
+  const s = sub(['mobile', 'id']);
+  const decided = (at: string, context = {}) => {
+    const g = decideGrant(CONDITIONAL, who(4), s, DEFAULT_MASKING, at, context);
+    return [g.fields.map((f) => [f.name, f.strategy]), g.problems.map((p) => [p.field, p.index, p.reason])];
+  };
+  t.deepEqual(decided('2026-06-30T23:59:59.999999Z'), [
+    [
+      ['mobile', 'clear'],
+      ['id', 'clear'],
+    ],
+    [],
+  ]);
+  t.deepEqual(decided('2026-07-01T00:00:00Z'), [[['id', 'clear']], [['mobile', 0, 'expired']]]);
+  t.deepEqual(decided('2026-03-01T00:00:00Z', { usage: new Map([['mobile', 2]]) }), [
+    [['id', 'clear']],
+    [['mobile', 0, 'max-deliveries']],
+  ]);
+  t.deepEqual(decided('2026-03-01T00:00:00Z', { tags: { cn_mobile: { default: 'hash' } } }), [
+    [
+      ['mobile', 'hash'],
+      ['id', 'clear'],
+    ],
+    [],
+  ]);
+});
+
+test('decideGrant decides for now when no instant is given', (t) => {
+  const g = decideGrant(CONDITIONAL, who(4), sub(['old', 'id']), DEFAULT_MASKING);
+  t.deepEqual(
+    g.problems.map((p) => [p.field, p.reason]),
+    [['old', 'expired']],
+  );
+});

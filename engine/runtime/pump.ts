@@ -1,3 +1,4 @@
+import type { SourceEvent } from '../../schemas/index.ts';
 import type { Bus, Logger, ResourceShape, Source } from '../ports/index.ts';
 
 export interface PumpOptions {
@@ -13,6 +14,8 @@ export interface PumpOptions {
    * then on, so no later change is missed), with the error when it failed (it is retried in the background).
    */
   onFirstAttempt?: (error?: unknown) => void;
+  /** Sees each batch's events once they are durable in the bus (quality sampling); must not throw or block. */
+  observe?: (events: readonly SourceEvent[]) => void;
 }
 
 /**
@@ -50,7 +53,11 @@ export async function pumpSource(source: Source, bus: Bus, log: Logger, signal: 
             ...(previous ? { after: previous } : {}),
           });
           previous = appended;
-          const stored = appended.then(() => (checkpoint ? source.commit(checkpoint) : undefined));
+          const events = batch.events;
+          const stored = appended.then(() => {
+            if (opts.observe && events.length > 0) opts.observe(events);
+            return checkpoint ? source.commit(checkpoint) : undefined;
+          });
           stored.catch(() => {}); // observed when awaited below
           inFlight.push(stored);
           if (inFlight.length >= (opts.maxAppendsInFlight ?? 2)) await inFlight.shift();

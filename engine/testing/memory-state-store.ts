@@ -1,9 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { SluiceError } from '../errors.ts';
-import type { DeliveryIntent, DeliveryRecord, ResourceSchema, StateStore, SubscriptionCursor } from '../ports/index.ts';
+import type { QualityReport } from '../quality/index.ts';
+import type {
+  ClassificationRecord,
+  DeliveryIntent,
+  SecretKind,
+  SubscriptionSecret,
+  DeliveryRecord,
+  ResourceSchema,
+  StateStore,
+  SubscriptionCursor,
+} from '../ports/index.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
+
+const copySecret = (s: SubscriptionSecret): SubscriptionSecret => ({
+  ...s,
+  key: new Uint8Array(s.key),
+  ...(s.wrapped ? { wrapped: json(s.wrapped) } : {}),
+});
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** JSON round trip: what a jsonb column gives back (undefined properties dropped, key order irrelevant). */
 function json<T>(v: T): T {
@@ -18,10 +36,13 @@ function json<T>(v: T): T {
  */
 export class MemoryStateStore implements StateStore {
   private readonly schemas = new Map<string, Shape[]>();
-  private readonly keys = new Map<string, Uint8Array>();
+  private readonly secrets = new Map<string, SubscriptionSecret[]>();
   private readonly cursors = new Map<string, SubscriptionCursor>();
   private readonly intents = new Map<string, DeliveryIntent>();
   private readonly records: DeliveryRecord[] = [];
+  private readonly usage = new Map<string, Map<string, number>>();
+  private readonly classified = new Map<string, ClassificationRecord>();
+  private readonly quality = new Map<string, QualityReport>();
 
   async registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number> {
     const { resource, ...body } = shape;
@@ -45,9 +66,45 @@ export class MemoryStateStore implements StateStore {
   }
 
   async subscriptionKey(subscription: string): Promise<Uint8Array> {
-    let key = this.keys.get(subscription);
-    if (!key) this.keys.set(subscription, (key = new Uint8Array(randomBytes(32))));
-    return new Uint8Array(key);
+    return (await this.secret(subscription, 'hash')).key;
+  }
+
+  async secret(subscription: string, kind: SecretKind, version?: number): Promise<SubscriptionSecret> {
+    const id = `${kind}\u0000${subscription}`;
+    let versions = this.secrets.get(id);
+    if (!versions && version === undefined) {
+      this.secrets.set(id, (versions = [{ kind, version: 1, key: new Uint8Array(randomBytes(32)) }]));
+    }
+    const s = version === undefined ? versions?.at(-1) : versions?.[version - 1];
+    if (!s) {
+      throw new SluiceError(
+        'STATE_CORRUPT',
+        `subscription "${subscription}" has no ${kind} secret version ${version}`,
+        {
+          details: { subscription, kind, version },
+        },
+      );
+    }
+    return copySecret(s);
+  }
+
+  async rotateSecret(subscription: string, kind: SecretKind): Promise<SubscriptionSecret> {
+    const id = `${kind}\u0000${subscription}`;
+    const versions = this.secrets.get(id) ?? [];
+    versions.push({ kind, version: versions.length + 1, key: new Uint8Array(randomBytes(32)) });
+    this.secrets.set(id, versions);
+    return copySecret(versions.at(-1)!);
+  }
+
+  async wrapSecret(
+    subscription: string,
+    version: number,
+    recipient: string,
+    wrapped: unknown,
+  ): Promise<SubscriptionSecret> {
+    const s = this.secrets.get(`encrypt\u0000${subscription}`)?.[version - 1];
+    if (s && !s.wrapped) s.wrapped = { recipient, key: json(wrapped) };
+    return this.secret(subscription, 'encrypt', version);
   }
 
   async cursor(subscription: string): Promise<SubscriptionCursor> {
@@ -91,11 +148,45 @@ export class MemoryStateStore implements StateStore {
     }
     this.intents.delete(intent.subscription);
     for (const r of records) this.records.push({ ...r, parts: json(r.parts) });
+    if (records.length > 0) {
+      const u = this.usage.get(intent.subscription) ?? new Map<string, number>();
+      for (const f of new Set(intent.fields.map((x) => x.name))) u.set(f, (u.get(f) ?? 0) + 1);
+      this.usage.set(intent.subscription, u);
+    }
     this.cursors.set(intent.subscription, { seq: intent.toSeq, lastTick: intent.tick });
   }
 
   async deliveries(subscription: string): Promise<DeliveryRecord[]> {
     return this.records.filter((r) => r.subscription === subscription).map((r) => ({ ...r, parts: json(r.parts) }));
+  }
+
+  async fieldUsage(subscription: string): Promise<Map<string, number>> {
+    return new Map(this.usage.get(subscription) ?? []);
+  }
+
+  async classifications(): Promise<ClassificationRecord[]> {
+    return [...this.classified.values()]
+      .map((c) => ({ ...c }))
+      .sort((a, b) => (a.resource === b.resource ? cmp(a.column, b.column) : cmp(a.resource, b.resource)));
+  }
+
+  async setClassification(c: ClassificationRecord): Promise<void> {
+    this.classified.set(JSON.stringify([c.resource, c.column]), json(c));
+  }
+
+  async clearClassification(resource: string, column: string): Promise<boolean> {
+    return this.classified.delete(JSON.stringify([resource, column]));
+  }
+
+  async saveQualityReport(r: QualityReport): Promise<void> {
+    this.quality.set(JSON.stringify([r.resource, r.source]), json(r));
+  }
+
+  async qualityReports(resource: string): Promise<QualityReport[]> {
+    return [...this.quality.values()]
+      .filter((r) => r.resource === resource)
+      .sort((a, b) => cmp(a.source, b.source))
+      .map((r) => json(r));
   }
 
   async close(): Promise<void> {}

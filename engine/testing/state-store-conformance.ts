@@ -249,4 +249,95 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     );
     t.deepEqual(await state.cursor('sub-a'), { seq: 14n, lastTick: '2026-12-03T18:00:00.000Z' });
   });
+
+  it('field usage counts each completed delivery once per field; an empty range and a failed commit count nothing', async (t, state) => {
+    t.deepEqual(await state.fieldUsage('sub-a'), new Map());
+    const i1 = intent('sub-a', 0n, 2n);
+    await state.beginIntent(i1);
+    await state.completeIntent(i1, [record('sub-a', 1n, 2n)]);
+    const i2 = intent('sub-a', 2n, 2n, '2026-12-03T17:00:00.000Z');
+    await state.beginIntent(i2);
+    await state.completeIntent(i2, []); // nothing delivered
+    const i3 = intent('sub-a', 2n, 6n, '2026-12-03T18:00:00.000Z');
+    await state.beginIntent(i3);
+    await state.completeIntent(i3, [record('sub-a', 3n, 4n), record('sub-a', 5n, 6n)]); // one cycle, two files
+    const i4 = intent('sub-a', 6n, 8n, '2026-12-03T19:00:00.000Z');
+    await state.beginIntent(i4);
+    await t.throwsAsync(state.completeIntent(i4, [record('sub-a', 1n, 2n)])); // duplicate delivery id
+    t.deepEqual(
+      await state.fieldUsage('sub-a'),
+      new Map([
+        ['id', 2],
+        ['name', 2],
+      ]),
+    );
+    t.deepEqual(await state.fieldUsage('sub-b'), new Map());
+  });
+
+  it('runtime classifications: set, replace, list in order, clear', async (t, state) => {
+    const at = '2026-12-04T08:00:00.000000Z';
+    await state.setClassification({
+      resource: 'people',
+      column: 'mobile',
+      level: 'important',
+      tag: 'cn_mobile',
+      share: 'conditional',
+      by: 'dba',
+      at,
+    });
+    await state.setClassification({ resource: 'people', column: 'email', level: 'general', share: 'none', at });
+    await state.setClassification({
+      resource: 'orders',
+      column: 'total',
+      level: 'general',
+      share: 'unconditional',
+      at,
+    });
+    await state.setClassification({
+      resource: 'people',
+      column: 'email',
+      level: 'important',
+      tag: 'email',
+      share: 'conditional',
+      at,
+    });
+    t.deepEqual(await state.classifications(), [
+      { resource: 'orders', column: 'total', level: 'general', share: 'unconditional', at },
+      { resource: 'people', column: 'email', level: 'important', tag: 'email', share: 'conditional', at },
+      {
+        resource: 'people',
+        column: 'mobile',
+        level: 'important',
+        tag: 'cn_mobile',
+        share: 'conditional',
+        by: 'dba',
+        at,
+      },
+    ]);
+    t.true(await state.clearClassification('people', 'email'));
+    t.false(await state.clearClassification('people', 'email'));
+    t.deepEqual(
+      (await state.classifications()).map((c) => c.column),
+      ['total', 'mobile'],
+    );
+  });
+
+  it('quality reports: the latest per resource and source, scan before stream', async (t, state) => {
+    const report = (source: 'scan' | 'stream', failures: number) => ({
+      resource: 'people',
+      source,
+      rowsChecked: 10,
+      rowsFailed: failures,
+      counts: [{ check: 'check-digit' as const, column: 'id_card', failures, sampleKeys: ['ab12'] }],
+      nullRates: { id: 0 },
+      startedAt: '2026-12-04T08:00:00.000Z',
+      updatedAt: '2026-12-04T08:01:00.000Z',
+    });
+    t.deepEqual(await state.qualityReports('people'), []);
+    await state.saveQualityReport(report('stream', 1));
+    await state.saveQualityReport(report('scan', 2));
+    await state.saveQualityReport(report('stream', 3));
+    t.deepEqual(await state.qualityReports('people'), [report('scan', 2), report('stream', 3)]);
+    t.deepEqual(await state.qualityReports('orders'), []);
+  });
 }

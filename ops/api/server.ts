@@ -1,18 +1,22 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { SluiceError } from '../../engine/errors.ts';
+import type { RuntimeCatalog } from '../runtime/runtime-catalog.ts';
 import type { EngineStatus } from '../runtime/status.ts';
+import { catalogRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
 
 export interface ApiOptions {
   listen: string;
   status: () => Promise<EngineStatus>;
   metrics: Registry;
+  catalog?: RuntimeCatalog;
+  quality?: QualityApi;
 }
 
 /**
  * The engine's local HTTP API (loopback by default). `/healthz`: the process is up. `/readyz`: state DB reachable
  * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
- * `/metrics`: Prometheus text format.
+ * `/v1/catalog…`: the data map and runtime classifications (catalog-routes.ts). `/metrics`: Prometheus text format.
  */
 export async function startApi(
   opts: ApiOptions,
@@ -30,6 +34,8 @@ export async function startApi(
     return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
   });
   app.get('/v1/status', async () => opts.status());
+  if (opts.catalog) catalogRoutes(app, opts.catalog);
+  if (opts.quality) qualityRoutes(app, opts.quality);
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
   );

@@ -44,9 +44,27 @@ export function resolveApi(o: ApiTarget, env: NodeJS.ProcessEnv = process.env): 
 
 /** GET a JSON document from the engine's API; UNAVAILABLE (exit 3) when it does not answer. */
 export async function getJson<T>(target: { url: string; from: string }, path: string, timeoutMs = 5000): Promise<T> {
+  return requestJson<T>(target, 'GET', path, undefined, timeoutMs);
+}
+
+/**
+ * A request to the engine's API. UNAVAILABLE (exit 3) when it does not answer; an error answer `{error, code}`
+ * becomes a SluiceError with that code and message (a wrong column: USAGE, an unknown resource: NOT_FOUND).
+ */
+export async function requestJson<T>(
+  target: { url: string; from: string },
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs = 15_000,
+): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${target.url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(`${target.url}${path}`, {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
   } catch (e) {
     throw new SluiceError(
       'UNAVAILABLE',
@@ -54,6 +72,14 @@ export async function getJson<T>(target: { url: string; from: string }, path: st
       { cause: e },
     );
   }
-  if (!res.ok) throw new SluiceError('UNAVAILABLE', `${target.url}${path} answered ${res.status} ${res.statusText}`);
+  if (!res.ok) {
+    const answer = (await res.json().catch(() => null)) as { error?: string; message?: string; code?: string } | null;
+    const message = answer?.error ?? answer?.message;
+    if (message && res.status < 500) {
+      const code = answer?.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'USAGE';
+      throw new SluiceError(code, message);
+    }
+    throw new SluiceError('UNAVAILABLE', `${target.url}${path} answered ${res.status} ${message ?? res.statusText}`);
+  }
   return (await res.json()) as T;
 }

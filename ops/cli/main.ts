@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../../engine/errors.ts';
+import { catalogCommand, classifyCommand } from './catalog.ts';
 import { demoCommand } from './demo.ts';
+import { qualityCommand } from './quality.ts';
 import { EXIT } from './exit-codes.ts';
 import { inspectCommand } from './inspect.ts';
 import { lagCommand } from './lag.ts';
@@ -22,6 +24,9 @@ export async function main(argv: string[]): Promise<number> {
   demoCommand(program, set);
   inspectCommand(program, set);
   lagCommand(program, set);
+  catalogCommand(program, set);
+  classifyCommand(program, set);
+  qualityCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -34,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sluice: ${e.message}\n`);
       const recovery = e.details.recovery;
       if (typeof recovery === 'string') process.stderr.write(`  to recover: ${recovery}\n`);
-      return e.code === 'UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.NEGATIVE;
+      return e.code === 'UNAVAILABLE' ? EXIT.UNAVAILABLE : e.code === 'USAGE' ? EXIT.USAGE : EXIT.NEGATIVE;
     }
     process.stderr.write(`sluice: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.NEGATIVE;

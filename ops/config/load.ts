@@ -94,7 +94,8 @@ export function loadConfig(file: string, opts: LoadOptions): LoadedConfig {
   const structural = schemaCheck(resolved);
   const checks = [...structural.issues];
   // Every problem at once: reference and grant checks also run when the structural problems leave the types intact.
-  if (structural.typed) checks.push(...semanticIssues(resolved as Config));
+  if (structural.typed)
+    checks.push(...semanticIssues(resolved as Config, { runtimeClassifications: opts.mode === 'run' }));
   // The value of an unset reference is unknown: its "not set" issue is all there is to say about it.
   issues.push(...checks.filter((i) => !unset.has(i.path.join('.'))));
   for (const i of issues) hideSecrets(i, raw, resolved, secretPaths);

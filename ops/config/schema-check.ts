@@ -1,8 +1,10 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { configJsonSchema } from '../../schemas/index.ts';
 import type { ConfigIssue } from './issues.ts';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+addFormats.default(ajv, ['date-time']);
 const validate = ajv.compile(configJsonSchema());
 
 const ID_FIELDS = new Set(['id']);
@@ -20,6 +22,8 @@ const TYPE_PRESERVING = new Set([
   'maximum',
   'minItems',
   'uniqueItems',
+  'format',
+  'exclusiveMinimum',
 ]);
 
 /** Structural problems against schemas/config.schema.json, one readable issue per problem. */

@@ -172,7 +172,7 @@ test('a mask override may not loosen the matrix, and a "deny" override makes the
     [
       [
         'subscriptions[0].fields[2]',
-        'field "id_card" (important) resolves to deny for subscriber "audit-office" at clearance 2',
+        'field "id_card" (important) resolves to deny (by its mask override) for subscriber "audit-office" at clearance 2',
       ],
       [
         'subscriptions[0].masks.name',

@@ -1,19 +1,33 @@
 import { validateDetailed } from 'node-cron';
 import { decideGrant } from '../../engine/rules/grant.ts';
-import { isPartialTag } from '../../engine/masking/index.ts';
+import {
+  isPartialTag,
+  publicKeyProblem,
+  validateGeneralizeOptions,
+  type GeneralizeOptions,
+} from '../../engine/masking/index.ts';
 import type { Config, ResourceConfig, SubscriberConfig } from '../../schemas/index.ts';
 import type { ConfigIssue } from './issues.ts';
-import { maskingMatrix } from './masking-matrix.ts';
+import { maskingMatrix, maskingTags } from './masking-matrix.ts';
+import { parseInstant } from '../../engine/rules/decision-time.ts';
 
 const PLAIN_IDENT = /^[a-z_][a-z0-9_]*$/;
 
 const arr = <T>(x: T[] | undefined): T[] => (Array.isArray(x) ? x : []);
 
+export interface SemanticOptions {
+  /**
+   * `sluice run`: runtime classifications (`sluice classify`, in the state DB) are not known yet when the file is
+   * read, so a subscription field the file leaves unclassified is a warning here and is checked again at start.
+   */
+  runtimeClassifications?: boolean;
+}
+
 /**
  * Cross-reference and meaning checks of a structurally valid config (DESIGN.md, Operating rules: `sluice validate`).
  * Every problem is reported, none stops the others.
  */
-export function semanticIssues(cfg: Config): ConfigIssue[] {
+export function semanticIssues(cfg: Config, opts: SemanticOptions = {}): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const err = (path: (string | number)[], message: string) => issues.push({ severity: 'error', path, message });
   const warn = (path: (string | number)[], message: string) => issues.push({ severity: 'warning', path, message });
@@ -27,6 +41,10 @@ export function semanticIssues(cfg: Config): ConfigIssue[] {
     return byId;
   };
   const providers = index(arr(cfg.providers), 'provider', 'providers');
+  arr(cfg.subscribers).forEach((x, i) => {
+    const problem = x.publicKey === undefined ? undefined : publicKeyProblem(x.publicKey);
+    if (problem) err(['subscribers', i, 'publicKey'], problem);
+  });
   const resources = index(arr(cfg.resources), 'resource', 'resources');
   const subscribers = index(arr(cfg.subscribers), 'subscriber', 'subscribers');
   index(arr(cfg.subscriptions), 'subscription', 'subscriptions');
@@ -57,6 +75,10 @@ export function semanticIssues(cfg: Config): ConfigIssue[] {
     arr(r.key).forEach((k, j) => checkColumn(k, ['resources', i, 'key', j], err));
     for (const [name, f] of Object.entries(r.fields ?? {})) {
       checkColumn(name, ['resources', i, 'fields', name], err);
+      if (f.conditions) conditionIssues(f, ['resources', i, 'fields', name], err);
+      for (const problem of validateGeneralizeOptions(f.generalize as GeneralizeOptions | undefined)) {
+        err(['resources', i, 'fields', name, 'generalize'], problem);
+      }
       if (f.share !== 'none' && f.level !== 'general' && f.tag === undefined) {
         warn(
           ['resources', i, 'fields', name, 'tag'],
@@ -67,12 +89,20 @@ export function semanticIssues(cfg: Config): ConfigIssue[] {
   });
 
   const matrix = maskingMatrix(cfg.masking);
+  const tags = maskingTags(cfg.masking);
   arr(cfg.subscriptions).forEach((s, i) => {
     const resource = resources.get(s.resource);
     const subscriber = subscribers.get(s.subscriber);
     if (!subscriber) err(['subscriptions', i, 'subscriber'], `unknown subscriber "${s.subscriber}"`);
     if (!resource) err(['subscriptions', i, 'resource'], `unknown resource "${s.resource}"`);
-    if (resource && subscriber) grantIssues(resource, subscriber, s, i, matrix, err, warn);
+    if (resource && subscriber) {
+      const unclassified = opts.runtimeClassifications
+        ? (p: (string | number)[], m: string) =>
+            warn(p, `${m}; checked again at start against runtime classifications (sluice classify)`)
+        : (p: (string | number)[], m: string) =>
+            err(p, `${m}; a provider may classify it (sluice classify ${s.resource}.<column>)`);
+      grantIssues(resource, subscriber, s, i, matrix, tags, err, warn, unclassified);
+    }
     const d = s.delivery;
     const cron = validateDetailed(d.cadence);
     if (!cron.valid) {
@@ -95,30 +125,45 @@ function grantIssues(
   s: Config['subscriptions'][number],
   i: number,
   matrix: ReturnType<typeof maskingMatrix>,
+  tags: ReturnType<typeof maskingTags>,
   err: (p: (string | number)[], m: string) => void,
   warn: (p: (string | number)[], m: string) => void,
+  unclassified: (p: (string | number)[], m: string) => void = err,
 ) {
-  for (const p of decideGrant(resource, subscriber, s, matrix).problems) {
+  const grant = decideGrant(resource, subscriber, s, matrix, new Date().toISOString(), { tags });
+  for (const p of grant.problems) {
     const path =
       p.reason === 'override-looser' ? ['subscriptions', i, 'masks', p.field] : ['subscriptions', i, 'fields', p.index];
-    err(path, p.message);
+    if (p.reason === 'duplicate') continue; // the schema's uniqueItems says so already
+    if (p.reason === 'unclassified') unclassified(path, p.message);
+    // These depend on when a cycle runs (and how often it delivered): true today, perhaps not at the next cycle.
+    else if (p.reason === 'not-yet-valid' || p.reason === 'expired' || p.reason === 'max-deliveries')
+      warn(path, `${p.message} — now; the grant is decided again at every cycle`);
+    else err(path, p.message);
   }
-  for (const [name, strategy] of Object.entries(s.masks ?? {})) {
+  for (const name of Object.keys(s.masks ?? {})) {
     if (!s.fields.includes(name))
       err(
         ['subscriptions', i, 'masks', name],
         `mask override for "${name}", which is not in this subscription's fields`,
       );
-    if (strategy === 'generalize' || strategy === 'encrypt') {
-      err(['subscriptions', i, 'masks', name], `strategy "${strategy}" is not available yet`);
-    }
   }
-  for (const f of decideGrant(resource, subscriber, s, matrix).fields) {
-    if (f.strategy === 'generalize' || f.strategy === 'encrypt') {
+  for (const f of grant.fields) {
+    const at = ['subscriptions', i, 'fields', s.fields.indexOf(f.name)];
+    if (f.strategy === 'encrypt' && subscriber.publicKey === undefined) {
       err(
-        ['masking', f.level],
-        `strategy "${f.strategy}" (for "${f.name}" in subscription "${s.id}") is not available yet`,
+        at,
+        `"${f.name}" resolves to encrypt but subscriber "${subscriber.id}" has no publicKey to wrap its data key for (sluice keygen makes one)`,
       );
+    }
+    if (f.strategy === 'generalize') {
+      const field = resource.fields[f.name]!;
+      if (!field.generalize && f.tag !== 'cn_id_card') {
+        warn(
+          at,
+          `"${f.name}" resolves to generalize: dates become years (masking.generalize.date), ID numbers region + birth year; a numeric field needs resources[].fields.${f.name}.generalize.buckets (checked against the column type at start)`,
+        );
+      }
     }
     if (f.strategy === 'partial' && !(f.tag && isPartialTag(f.tag))) {
       warn(
@@ -126,6 +171,37 @@ function grantIssues(
         `"${f.name}" resolves to partial but its tag ${f.tag ? `"${f.tag}"` : '(none)'} has no partial format: values are hashed`,
       );
     }
+  }
+}
+
+function conditionIssues(
+  f: ResourceConfig['fields'][string],
+  path: (string | number)[],
+  err: (p: (string | number)[], m: string) => void,
+) {
+  const c = f.conditions!;
+  if (f.share !== 'conditional') {
+    err([...path, 'conditions'], `conditions apply only to share: conditional fields (this one is ${f.share})`);
+  }
+  const from = c.validFrom === undefined ? undefined : parseInstant(c.validFrom);
+  const until = c.validUntil === undefined ? undefined : parseInstant(c.validUntil);
+  if (c.validFrom !== undefined && from === undefined) {
+    err(
+      [...path, 'conditions', 'validFrom'],
+      `"${c.validFrom}" is not an RFC 3339 instant (e.g. 2026-01-01T00:00:00+08:00)`,
+    );
+  }
+  if (c.validUntil !== undefined && until === undefined) {
+    err(
+      [...path, 'conditions', 'validUntil'],
+      `"${c.validUntil}" is not an RFC 3339 instant (e.g. 2026-12-31T23:59:59Z)`,
+    );
+  }
+  if (from !== undefined && until !== undefined && from >= until) {
+    err(
+      [...path, 'conditions', 'validUntil'],
+      `validUntil ${c.validUntil} is not after validFrom ${c.validFrom}: never granted`,
+    );
   }
 }
 

@@ -40,6 +40,12 @@ export class EngineMetrics {
     labelNames: ['resource', 'check'],
     registers: [this.registry],
   });
+  private readonly denials = new Counter({
+    name: 'sluice_authz_denials_total',
+    help: 'Requested fields withheld by the grant decision, per cycle, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly cycleFailures = new Counter({
     name: 'sluice_cycle_failures_total',
     help: 'Exchange cycles that failed (retried next tick)',
@@ -141,6 +147,15 @@ export class EngineMetrics {
     this.rows.inc({ subscription }, result.rows);
     for (const [strategy, n] of Object.entries(result.masked)) this.masked.inc({ strategy }, n);
     for (const [check, n] of Object.entries(result.quality)) this.quality.inc({ resource, check }, n);
+  }
+
+  /** Failures found by the stream's quality checks (scans report, they do not count here). */
+  onQualityFailure(resource: string, check: string, n: number): void {
+    this.quality.inc({ resource, check }, n);
+  }
+
+  onDenial(reason: string): void {
+    this.denials.inc({ reason });
   }
 
   onCycleFailure(subscription: string): void {

@@ -1,16 +1,23 @@
-import type { BatchSubscription } from '../../engine/delivery/batch-cycle.ts';
+import type { BatchSubscription, CycleDenial } from '../../engine/delivery/batch-cycle.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/ports/index.ts';
-import { decideGrant } from '../../engine/rules/grant.ts';
+import { decideGrant, type Grant } from '../../engine/rules/grant.ts';
 import { join } from 'node:path';
-import { PostgresSource } from '../../connectors/sources/postgres/postgres-source.ts';
+import { PostgresSource, type PostgresResource } from '../../connectors/sources/postgres/postgres-source.ts';
 import { parseDuration } from '../config/duration.ts';
-import type { Config } from '../../schemas/index.ts';
+import type { Config, ResourceConfig } from '../../schemas/index.ts';
+import type { GeneralizeOptions } from '../../engine/masking/index.ts';
 import { formatPath } from '../config/issues.ts';
-import { maskingMatrix } from '../config/masking-matrix.ts';
+import { maskingMatrix, maskingTags } from '../config/masking-matrix.ts';
 
 /** A batch subscription as the engine runs it, with its schedule. */
-export type ScheduledSubscription = BatchSubscription & { cadence: string; timezone: string; lastError?: string };
+export type ScheduledSubscription = BatchSubscription & {
+  cadence: string;
+  timezone: string;
+  lastError?: string;
+  /** Fields withheld by the last decision. */
+  denied: CycleDenial[];
+};
 
 /** Upper bound on the rows of one file: a larger backlog becomes several files in one tick. */
 const MAX_ROWS_PER_FILE = 500_000;
@@ -29,27 +36,31 @@ export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
         spoolDir: join(cfg.dataDir!, 'spool', p.id),
         heartbeatIntervalMs: parseDuration(p.connector.heartbeat, 10_000),
         stallAfterMs: parseDuration(p.connector.stallAlertAfter, 300_000),
-        resources: cfg.resources
-          .filter((r) => r.provider === p.id)
-          .map((r) => ({
-            id: r.id,
-            table: r.table,
-            key: r.key,
-            columns: Object.entries(r.fields)
-              .filter(([, f]) => f.share !== 'none')
-              .map(([name]) => name),
-          })),
+        resources: sourceResources(cfg, p.id),
       }),
   );
 }
 
+/** The resources a provider's source streams: key columns and shareable classified fields only. */
+export function sourceResources(cfg: Pick<Config, 'resources'>, provider: string): PostgresResource[] {
+  return cfg.resources
+    .filter((r) => r.provider === provider)
+    .map((r) => ({
+      id: r.id,
+      table: r.table,
+      key: r.key,
+      columns: Object.entries(r.fields)
+        .filter(([, f]) => f.share !== 'none')
+        .map(([name]) => name),
+    }));
+}
+
 /** The validated config's subscriptions, each with its grant decided by the same rules `sluice validate` uses. */
 export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscription> {
-  const matrix = maskingMatrix(cfg.masking);
   const subs = new Map<string, ScheduledSubscription>();
   for (const s of cfg.subscriptions) {
     const resource = cfg.resources.find((r) => r.id === s.resource)!;
-    const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber)!;
+    const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber);
     subs.set(s.id, {
       id: s.id,
       subscriber: s.subscriber,
@@ -58,7 +69,10 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
       purpose: s.purpose,
       businessSystem: s.businessSystem,
       grantId: `config:${s.id}`,
-      fields: decideGrant(resource, subscriber, s, matrix).fields,
+      fields: grantedFields(cfg, s.id),
+      denied: grantFor(cfg, s.id, new Date()).problems.map(denial),
+      masking: maskingOptions(cfg, resource),
+      ...(subscriber?.publicKey ? { recipientKey: subscriber.publicKey } : {}),
       compression: s.delivery.compression ?? 'zstd',
       maxRowsPerFile: MAX_ROWS_PER_FILE,
       cadence: s.delivery.cadence,
@@ -66,6 +80,49 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
     });
   }
   return subs;
+}
+
+/**
+ * A subscription's grant under the config as it is now (runtime classifications applied by the caller), decided
+ * for the instant `at` with the usage counters given (the `decide` specification, engine/rules/decision.ts).
+ */
+export function grantFor(cfg: Config, subscription: string, at: Date, usage?: ReadonlyMap<string, number>): Grant {
+  const s = cfg.subscriptions.find((x) => x.id === subscription)!;
+  const resource = cfg.resources.find((r) => r.id === s.resource)!;
+  const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber)!;
+  return decideGrant(resource, subscriber, s, maskingMatrix(cfg.masking), at.toISOString(), {
+    tags: maskingTags(cfg.masking),
+    ...(usage ? { usage } : {}),
+  });
+}
+
+/** Partial formats per tag, and generalize options per field: the config's defaults under each field's own. */
+export function maskingOptions(cfg: Config, resource: ResourceConfig): NonNullable<BatchSubscription['masking']> {
+  const defaults = cfg.masking?.generalize ?? {};
+  const generalize: Record<string, GeneralizeOptions> = {};
+  for (const [name, f] of Object.entries(resource.fields)) {
+    generalize[name] = { ...defaults, ...(f.generalize as GeneralizeOptions | undefined) };
+  }
+  return { ...(cfg.masking?.partial ? { partial: cfg.masking.partial } : {}), generalize };
+}
+
+const denial = (p: Grant['problems'][number]): CycleDenial => ({
+  field: p.field,
+  reason: p.reason,
+  message: p.message,
+});
+
+/** The decision as a batch cycle asks for it: at the tick, with the subscription's usage counters. */
+export function cycleGrant(cfg: () => Config, subscription: string, usage: () => Promise<ReadonlyMap<string, number>>) {
+  return async (tick: Date) => {
+    const g = grantFor(cfg(), subscription, tick, await usage());
+    return { fields: g.fields, denied: g.problems.map(denial) };
+  };
+}
+
+/** The fields granted now (no usage counted): what status shows between cycles. */
+export function grantedFields(cfg: Config, subscription: string): ScheduledSubscription['fields'] {
+  return grantFor(cfg, subscription, new Date()).fields;
 }
 
 /**

@@ -9,11 +9,26 @@ import { PostgresBus } from '../../connectors/bus/postgres/postgres-bus.ts';
 import { ParquetDirSink } from '../../connectors/sinks/parquet/dir-sink.ts';
 import { migrate } from '../../connectors/state/postgres/migrate.ts';
 import { PostgresStateStore } from '../../connectors/state/postgres/postgres-state-store.ts';
-import type { Config } from '../../schemas/index.ts';
+import type { Config, Row } from '../../schemas/index.ts';
 import { startApi } from '../api/server.ts';
 import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
 import { EngineMetrics } from '../metrics/metrics.ts';
-import { buildSources, compileSubscriptions, withConfigPath } from './compile.ts';
+import { formatPath } from '../config/issues.ts';
+import { semanticIssues } from '../config/semantic.ts';
+import {
+  buildSources,
+  compileSubscriptions,
+  cycleGrant,
+  grantedFields,
+  sourceResources,
+  withConfigPath,
+} from './compile.ts';
+import { RuntimeCatalog } from './runtime-catalog.ts';
+import { describeResources } from './describe-resources.ts';
+import { QualityMonitor } from './quality-monitor.ts';
+import { scanQuality } from './quality-scan.ts';
+import { canonicalKey } from './canonical-key.ts';
+import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
 
@@ -86,11 +101,58 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     if (applied.length) log.info('state migrations applied', { versions: applied });
     const bus = new PostgresBus(pool);
     const state = new PostgresStateStore(pool);
+    // Runtime classifications (sluice classify) apply on top of the config; a change re-binds the provider's source
+    // (the column enters or leaves the platform from the stored position on) and re-decides its subscriptions.
+    const catalog = new RuntimeCatalog(cfg, state, async (resource, before) => {
+      const now = catalog.config();
+      for (const sub of subs.values()) {
+        if (sub.resource === resource.id) sub.fields = grantedFields(now, sub.id);
+      }
+      const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
+      if (columns(resource) !== columns(before)) {
+        sources.find((x) => x.id === resource.provider)?.reconfigure(sourceResources(now, resource.provider));
+        log.info('classification changed: source re-binds', { resource: resource.id, provider: resource.provider });
+      }
+    });
+    await catalog.load();
+    const effective = catalog.config();
+    const grantErrors = semanticIssues(effective).filter((i) => i.severity === 'error');
+    if (grantErrors.length > 0) {
+      throw new SluiceError(
+        'CONFIG_INVALID',
+        `with runtime classifications applied: ${grantErrors.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+        { details: { issues: grantErrors } },
+      );
+    }
+
+    const subs = compileSubscriptions(effective);
+    for (const sub of subs.values()) {
+      sub.grant = cycleGrant(
+        () => catalog.config(),
+        sub.id,
+        () => state.fieldUsage(sub.id),
+      );
+    }
+    const metrics = new EngineMetrics({
+      pool,
+      subscriptions: [...subs.values()].map((s) => ({ id: s.id, resource: s.resource })),
+      sources: () => sources.map((s) => s.status()),
+    });
+    // Keys in reports and logs go through the subscriber-independent hash (DESIGN.md: errors name keys masked).
+    const platformKey = await state.subscriptionKey('_platform');
+    const maskKey = (key: Row) => hmacHex(platformKey, canonicalKey(key)).slice(0, 16);
+    const quality = new QualityMonitor(
+      state,
+      maskKey,
+      (resource, check, n) => metrics.onQualityFailure(resource, check, n),
+      log.child({ component: 'quality' }),
+    );
+    cleanups.push(() => quality.close());
 
     // sources
     const abort = new AbortController();
     const pumps: Promise<void>[] = [];
-    const sources = buildSources(cfg, log);
+    const sources = buildSources(effective, log);
     cleanups.push(async () => {
       abort.abort();
       await Promise.allSettled(pumps);
@@ -98,7 +160,10 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     });
     const register = async (shapes: ResourceShape[]) => {
       const versions = new Map<string, number>();
-      for (const shape of shapes) versions.set(shape.resource, await state.registerSchema(shape));
+      for (const shape of shapes) {
+        versions.set(shape.resource, await state.registerSchema(shape));
+        await quality.bind(catalog.resource(shape.resource), shape);
+      }
       return versions;
     };
     // Wait for each source's first start attempt, so that once the engine is up every reachable source has its
@@ -110,7 +175,13 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         (source) =>
           new Promise<unknown>((onFirstAttempt) => {
             const pumpLog = log.child({ component: 'pump', sourceId: source.id });
-            pumps.push(pumpSource(source, bus, pumpLog, abort.signal, { register, onFirstAttempt }));
+            pumps.push(
+              pumpSource(source, bus, pumpLog, abort.signal, {
+                register,
+                onFirstAttempt,
+                observe: (events) => quality.observe(events),
+              }),
+            );
           }),
       ),
     );
@@ -119,7 +190,6 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
-    const subs = compileSubscriptions(cfg);
     const crash = opts.crashAt;
     const cycleDeps = {
       bus,
@@ -130,11 +200,6 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         ? { checkpoint: (p: CyclePoint) => (p === crash ? process.kill(process.pid, 'SIGKILL') : undefined) }
         : {}),
     };
-    const metrics = new EngineMetrics({
-      pool,
-      subscriptions: [...subs.values()].map((s) => ({ id: s.id, resource: s.resource })),
-      sources: () => sources.map((s) => s.status()),
-    });
     // One cycle at a time per subscription, whoever asks (the scheduler or runCycle); subscriptions never wait
     // for each other. At drain, `stopping` lets the cycle in flight finish its current file and start no other.
     const stopping = new AbortController();
@@ -147,6 +212,8 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         const result = await runBatchCycle(sub, tick, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
         metrics.onCycle(id, sub.resource, result, (performance.now() - t0) / 1000);
         delete sub.lastError;
+        sub.denied = result.denied;
+        for (const d of result.denied) metrics.onDenial(d.reason);
         if (result.files.length > 0) opts.onDelivery?.(id, result);
         return result;
       } catch (e) {
@@ -198,12 +265,39 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
               running: scheduler.running(s.id),
               deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
               ...(s.lastError ? { lastError: s.lastError } : {}),
+              denied: s.denied,
             };
           }),
         ),
       };
     };
-    const api = await startApi({ listen: cfg.api?.listen ?? '127.0.0.1:7300', status, metrics: metrics.registry });
+    const api = await startApi({
+      listen: cfg.api?.listen ?? '127.0.0.1:7300',
+      status,
+      metrics: metrics.registry,
+      catalog,
+      quality: {
+        reports: async (resource) => {
+          catalog.resource(resource); // NOT_FOUND for an unknown one
+          const live = quality.report(resource);
+          const stored = await state.qualityReports(resource);
+          return [...stored.filter((r) => r.source === 'scan' || !live), ...(live ? [live] : [])];
+        },
+        scan: async (resource) => {
+          const r = catalog.resource(resource);
+          const provider = cfg.providers.find((p) => p.id === r.provider)!;
+          const described = (await describeResources({ providers: [provider], resources: [r] })).get(r.id);
+          if (!described || described instanceof Error) {
+            throw new SluiceError('UNAVAILABLE', `cannot scan "${resource}": ${described?.message ?? 'not described'}`);
+          }
+          const report = await scanQuality({ url: provider.connector.url, resource: r, described, maskKey });
+          await state.saveQualityReport(report);
+          for (const c of report.counts)
+            log.info('quality scan', { resource, check: c.check, column: c.column, failures: c.failures });
+          return report;
+        },
+      },
+    });
     cleanups.push(() => api.close());
     const runtimeFile = join(dataDir, 'runtime.json');
     writeFileSync(runtimeFile, JSON.stringify({ apiUrl: api.url, pid: process.pid, startedAt }, null, 2) + '\n');

@@ -11,6 +11,8 @@ export interface SubscriptionStatus {
   running: boolean;
   lastError?: string;
   deliveries: number;
+  /** Requested fields the grant withheld at the last cycle (or now, before the first), with the reason. */
+  denied: { field: string; reason: string; message: string }[];
 }
 
 export interface EngineStatus {

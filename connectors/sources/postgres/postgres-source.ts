@@ -95,9 +95,10 @@ export class PostgresSource implements Source {
   private lastIdlePush = 0;
   /** The standby status interval: the configured one, or a third of the server's wal_sender_timeout if shorter. */
   private statusIntervalMs = 10_000;
+  private restartWanted = false;
 
   constructor(opts: PostgresSourceOptions) {
-    this.opts = opts;
+    this.opts = { ...opts };
     this.id = opts.id;
     this.slot = `sluice_${opts.id.replaceAll('-', '_')}`;
     this.publication = this.slot;
@@ -110,6 +111,7 @@ export class PostgresSource implements Source {
     opts: { lastPosition: string | null; checkpoint: string | null },
   ): Promise<ResourceShape[]> {
     await this.stopStreaming();
+    this.restartWanted = false;
     this.state = 'STARTING';
     const client = new pg.Client(this.clientConfig());
     try {
@@ -256,12 +258,12 @@ export class PostgresSource implements Source {
       for (;;) {
         while (this.queue.length === 0) {
           if (this.failure) throw this.failure;
-          if (opts.signal.aborted || this.state === 'STOPPED') return;
+          if (opts.signal.aborted || this.state === 'STOPPED' || this.takeRestart()) return;
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = null;
         }
         if (this.failure) throw this.failure;
-        if (opts.signal.aborted || this.state === 'STOPPED') return;
+        if (opts.signal.aborted || this.state === 'STOPPED' || this.takeRestart()) return;
         const head = this.queue[0]!;
         if ('tx' in head && head.tx.spool) {
           this.queue.shift();
@@ -596,6 +598,23 @@ export class PostgresSource implements Source {
     this.assembler?.dispose();
     this.assembler = null;
     this.heartbeatOutstandingSince = null;
+  }
+
+  /**
+   * New resources (a provider classified or declassified a column at runtime): `read` ends after the batch in hand,
+   * and the next `start` binds the new column sets — from the stored position, like any restart, so nothing is
+   * skipped and what was already read is de-duplicated by position.
+   */
+  reconfigure(resources: PostgresResource[]): void {
+    this.opts.resources = resources;
+    this.restartWanted = true;
+    this.wake?.();
+  }
+
+  private takeRestart(): boolean {
+    if (!this.restartWanted) return false;
+    this.restartWanted = false;
+    return true;
   }
 
   async close(): Promise<void> {

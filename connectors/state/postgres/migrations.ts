@@ -179,4 +179,50 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
           cross join lateral sluice_bus_row_events(b.events) as x;
     `,
   },
+  {
+    version: 5,
+    name: 'runtime classifications, field usage counters, quality reports, versioned subscription secrets',
+    sql: `
+      -- a provider's classification of a column made at runtime (sluice classify): wins over the config until cleared
+      create table sluice_classifications (
+        resource text not null,
+        "column" text not null,
+        classification jsonb not null,
+        classified_by text,
+        classified_at timestamptz not null default now(),
+        primary key (resource, "column")
+      );
+      -- deliveries of each field to a subscription (the maxDeliveries condition), counted with the delivery record
+      create table sluice_field_usage (
+        subscription text not null,
+        field text not null,
+        deliveries bigint not null,
+        primary key (subscription, field)
+      );
+      -- the latest data-quality report of each resource per source (scan, stream); no raw values, keys hashed
+      -- per-subscription secrets by kind (hash: HMAC key; encrypt: AES data key) and version; rotation adds a version.
+      -- The data key's wrapping for the subscriber's X25519 key is stored once per version (re-created manifests match).
+      create table sluice_subscription_secrets (
+        subscription text not null,
+        kind text not null check (kind in ('hash', 'encrypt')),
+        version integer not null,
+        secret bytea not null,
+        recipient text,
+        wrapped jsonb,
+        created_at timestamptz not null default now(),
+        primary key (subscription, kind, version)
+      );
+      insert into sluice_subscription_secrets (subscription, kind, version, secret, created_at)
+        select subscription, 'hash', 1, hmac_key, created_at from sluice_subscription_keys;
+      drop table sluice_subscription_keys;
+      -- the secret versions an intent was started with: a re-creation after a crash uses them, not the current ones
+      alter table sluice_intents add column keys jsonb;
+      create table sluice_quality_reports (
+        resource text not null,
+        source text not null,
+        report jsonb not null,
+        primary key (resource, source)
+      );
+    `,
+  },
 ];

@@ -3,17 +3,36 @@ import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import { SluiceError } from '../../../engine/errors.ts';
 import type {
+  ClassificationRecord,
   DeliveryIntent,
+  SecretKind,
+  SubscriptionSecret,
   DeliveryRecord,
   ResourceSchema,
   StateStore,
   SubscriptionCursor,
 } from '../../../engine/ports/index.ts';
+import type { QualityReport } from '../../../engine/quality/index.ts';
 import { withTransaction } from './transaction.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
 
 const UNIQUE_VIOLATION = '23505';
+
+interface SecretRow {
+  kind: SecretKind;
+  version: number;
+  secret: Buffer;
+  recipient: string | null;
+  wrapped: unknown;
+}
+
+const secretOf = (r: SecretRow): SubscriptionSecret => ({
+  kind: r.kind,
+  version: r.version,
+  key: new Uint8Array(r.secret),
+  ...(r.recipient && r.wrapped ? { wrapped: { recipient: r.recipient, key: r.wrapped } } : {}),
+});
 
 /** State in Postgres (the embedded cluster by default). Tables come from ./migrations.ts. */
 export class PostgresStateStore implements StateStore {
@@ -54,15 +73,60 @@ export class PostgresStateStore implements StateStore {
   }
 
   async subscriptionKey(subscription: string): Promise<Uint8Array> {
+    return (await this.secret(subscription, 'hash')).key;
+  }
+
+  async secret(subscription: string, kind: SecretKind, version?: number): Promise<SubscriptionSecret> {
+    if (version === undefined) {
+      await this.pool.query(
+        `insert into sluice_subscription_secrets (subscription, kind, version, secret) values ($1, $2, 1, $3)
+         on conflict do nothing`,
+        [subscription, kind, randomBytes(32)],
+      );
+    }
+    const { rows } = await this.pool.query<SecretRow>(
+      `select kind, version, secret, recipient, wrapped from sluice_subscription_secrets
+        where subscription = $1 and kind = $2 and ($3::int is null or version = $3) order by version desc limit 1`,
+      [subscription, kind, version ?? null],
+    );
+    if (!rows[0]) {
+      throw new SluiceError(
+        'STATE_CORRUPT',
+        `subscription "${subscription}" has no ${kind} secret version ${version}`,
+        {
+          details: { subscription, kind, version },
+        },
+      );
+    }
+    return secretOf(rows[0]);
+  }
+
+  async rotateSecret(subscription: string, kind: SecretKind): Promise<SubscriptionSecret> {
+    return withTransaction(this.pool, async (c) => {
+      await c.query('select pg_advisory_xact_lock(hashtext($1))', [`secret:${subscription}:${kind}`]);
+      const { rows } = await c.query<SecretRow>(
+        `insert into sluice_subscription_secrets (subscription, kind, version, secret)
+         select $1, $2, coalesce(max(version), 0) + 1, $3 from sluice_subscription_secrets
+          where subscription = $1 and kind = $2
+         returning kind, version, secret, recipient, wrapped`,
+        [subscription, kind, randomBytes(32)],
+      );
+      return secretOf(rows[0]!);
+    });
+  }
+
+  async wrapSecret(
+    subscription: string,
+    version: number,
+    recipient: string,
+    wrapped: unknown,
+  ): Promise<SubscriptionSecret> {
     await this.pool.query(
-      'insert into sluice_subscription_keys (subscription, hmac_key) values ($1, $2) on conflict do nothing',
-      [subscription, randomBytes(32)],
+      `update sluice_subscription_secrets set recipient = $3, wrapped = $4
+        where subscription = $1 and kind = 'encrypt' and version = $2 and wrapped is null`,
+      [subscription, version, recipient, JSON.stringify(wrapped)],
     );
-    const { rows } = await this.pool.query<{ hmac_key: Buffer }>(
-      'select hmac_key from sluice_subscription_keys where subscription = $1',
-      [subscription],
-    );
-    return new Uint8Array(rows[0]!.hmac_key);
+    return this.secret(subscription, 'encrypt', version);
   }
 
   async cursor(subscription: string): Promise<SubscriptionCursor> {
@@ -81,9 +145,11 @@ export class PostgresStateStore implements StateStore {
       from_seq: string;
       to_seq: string;
       fields: DeliveryIntent['fields'];
-    }>('select resource, tick, window_from, from_seq, to_seq, fields from sluice_intents where subscription = $1', [
-      subscription,
-    ]);
+      keys: DeliveryIntent['keys'] | null;
+    }>(
+      'select resource, tick, window_from, from_seq, to_seq, fields, keys from sluice_intents where subscription = $1',
+      [subscription],
+    );
     const r = rows[0];
     if (!r) return null;
     return {
@@ -94,14 +160,15 @@ export class PostgresStateStore implements StateStore {
       fromSeq: BigInt(r.from_seq),
       toSeq: BigInt(r.to_seq),
       fields: r.fields,
+      ...(r.keys ? { keys: r.keys } : {}),
     };
   }
 
   async beginIntent(i: DeliveryIntent): Promise<void> {
     try {
       await this.pool.query(
-        `insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq, fields)
-         values ($1, $2, $3, $4, $5, $6, $7)`,
+        `insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq, fields, keys)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [
           i.subscription,
           i.resource,
@@ -110,6 +177,7 @@ export class PostgresStateStore implements StateStore {
           i.fromSeq.toString(),
           i.toSeq.toString(),
           JSON.stringify(i.fields),
+          i.keys ? JSON.stringify(i.keys) : null,
         ],
       );
     } catch (e) {
@@ -151,6 +219,14 @@ export class PostgresStateStore implements StateStore {
           ],
         );
       }
+      if (records.length > 0 && i.fields.length > 0) {
+        await c.query(
+          `insert into sluice_field_usage (subscription, field, deliveries)
+           select $1, f, 1 from unnest($2::text[]) f
+           on conflict (subscription, field) do update set deliveries = sluice_field_usage.deliveries + 1`,
+          [i.subscription, i.fields.map((f) => f.name)],
+        );
+      }
       await c.query(
         `insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, $3)
          on conflict (subscription) do update set seq = excluded.seq, last_tick = excluded.last_tick`,
@@ -179,6 +255,73 @@ export class PostgresStateStore implements StateStore {
       manifestSha256: r.manifest_sha256,
       parts: r.parts,
     }));
+  }
+
+  async fieldUsage(subscription: string): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ field: string; deliveries: string }>(
+      'select field, deliveries from sluice_field_usage where subscription = $1',
+      [subscription],
+    );
+    return new Map(rows.map((r) => [r.field, Number(r.deliveries)]));
+  }
+
+  async classifications(): Promise<ClassificationRecord[]> {
+    const { rows } = await this.pool.query<{
+      resource: string;
+      column: string;
+      classification: Pick<ClassificationRecord, 'level' | 'tag' | 'share'>;
+      classified_by: string | null;
+      at: string;
+    }>(
+      `select resource, "column", classification, classified_by,
+              to_char(classified_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
+         from sluice_classifications order by resource, "column"`,
+    );
+    return rows.map((r) => ({
+      resource: r.resource,
+      column: r.column,
+      level: r.classification.level,
+      ...(r.classification.tag ? { tag: r.classification.tag } : {}),
+      share: r.classification.share,
+      ...(r.classified_by ? { by: r.classified_by } : {}),
+      at: r.at,
+    }));
+  }
+
+  async setClassification(c: ClassificationRecord): Promise<void> {
+    const body = { level: c.level, ...(c.tag ? { tag: c.tag } : {}), share: c.share };
+    await this.pool.query(
+      `insert into sluice_classifications (resource, "column", classification, classified_by, classified_at)
+       values ($1, $2, $3, $4, $5)
+       on conflict (resource, "column") do update
+         set classification = excluded.classification, classified_by = excluded.classified_by,
+             classified_at = excluded.classified_at`,
+      [c.resource, c.column, JSON.stringify(body), c.by ?? null, c.at],
+    );
+  }
+
+  async clearClassification(resource: string, column: string): Promise<boolean> {
+    const r = await this.pool.query('delete from sluice_classifications where resource = $1 and "column" = $2', [
+      resource,
+      column,
+    ]);
+    return r.rowCount === 1;
+  }
+
+  async saveQualityReport(r: QualityReport): Promise<void> {
+    await this.pool.query(
+      `insert into sluice_quality_reports (resource, source, report) values ($1, $2, $3)
+       on conflict (resource, source) do update set report = excluded.report`,
+      [r.resource, r.source, JSON.stringify(r)],
+    );
+  }
+
+  async qualityReports(resource: string): Promise<QualityReport[]> {
+    const { rows } = await this.pool.query<{ report: QualityReport }>(
+      'select report from sluice_quality_reports where resource = $1 order by source',
+      [resource],
+    );
+    return rows.map((r) => r.report);
   }
 
   async close(): Promise<void> {}
