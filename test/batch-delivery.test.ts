@@ -189,8 +189,14 @@ test.serial('a value a partial mask cannot parse falls back to hash and is liste
   const manifest = JSON.parse(readFileSync(join(outDir, 'audit-relief', `${stem}.manifest.json`), 'utf8'));
   t.deepEqual(
     manifest.quality.map((q: { column: string; check: string; seq: string }) => [q.column, q.check, q.seq]),
-    [['id_card', 'mask-fallback-hash', '5']],
+    // the masking note (hashed instead of partially masked) and the data-quality verdict (flagged in _quality)
+    [
+      ['id_card', 'mask-fallback-hash', '5'],
+      ['id_card', 'check-digit', '5'],
+    ],
   );
+  const flagged = await readWithDuckDB(join(outDir, 'audit-relief', `${stem}.parquet`), 'select _quality from t');
+  t.deepEqual(JSON.parse(String(flagged.rows[0]!._quality)), { _checks: { id_card: ['check-digit'] } });
   t.false(JSON.stringify(manifest.quality).includes('110105194912310021'), 'quality notes never carry raw values');
 });
 

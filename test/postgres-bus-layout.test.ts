@@ -3,6 +3,7 @@ import pg from 'pg';
 import { MAX_ROW_EVENTS, PostgresBus } from '../connectors/bus/postgres/postgres-bus.ts';
 import { decodeRow } from '../connectors/bus/postgres/row-codec.ts';
 import { migrate } from '../connectors/state/postgres/migrate.ts';
+import { PostgresStateStore } from '../connectors/state/postgres/postgres-state-store.ts';
 import { MIGRATIONS } from '../connectors/state/postgres/migrations.ts';
 import { testPosition } from '../engine/testing/bus-conformance.ts';
 import { EngineMetrics } from '../ops/metrics/metrics.ts';
@@ -192,7 +193,14 @@ for (const label of ['PG 18', 'PG 15']) {
         }
         await c.query(`insert into sluice_bus_heads values ('people', 2), ('orders', 1)`);
         await c.query(`insert into sluice_bus_sources values ('src', $1, 'cp-old')`, [testPosition(5n, 2)]);
-        t.deepEqual(await migrate(c), [3, 4]);
+        const hmacKey = Buffer.alloc(32, 7);
+        await c.query(`insert into sluice_subscription_keys (subscription, hmac_key) values ('sub', $1)`, [hmacKey]);
+        t.deepEqual(
+          await migrate(c),
+          MIGRATIONS.filter((m) => m.version > 2).map((m) => m.version),
+        );
+        // migration 5: the subscription's HMAC key lives on as version 1 of its hash secret (joins keep working)
+        t.deepEqual(await new PostgresStateStore(pool).subscriptionKey('sub'), new Uint8Array(hmacKey));
 
         const bus = new PostgresBus(pool);
         const people = [];

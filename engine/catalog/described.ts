@@ -21,6 +21,8 @@ export interface DescribedColumn {
 export interface DescribedTable {
   table: string;
   comment?: string;
+  /** What updates and deletes carry of the old row: `full` = the whole row (needed by non-key row filters). */
+  replicaIdentity?: 'default' | 'full' | 'nothing' | 'index';
   /** The planner's estimate (pg_class.reltuples), 0 when never analyzed. */
   estimatedRows: number;
   columns: DescribedColumn[];

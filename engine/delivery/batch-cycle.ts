@@ -10,7 +10,7 @@ import type {
   SubscriptionSecret,
 } from '../ports/index.ts';
 import type { GrantedField } from '../rules/grant.ts';
-import { buildBatchRows } from './batch-rows.ts';
+import { buildBatchRows, type RowRules } from './batch-rows.ts';
 import { SluiceError } from '../errors.ts';
 import { wrapDataKey, type WrappedKey } from '../masking/index.ts';
 import { compileFieldMasks, type FieldMask, type FieldMaskOptions } from './field-masks.ts';
@@ -37,6 +37,8 @@ export interface BatchSubscription {
   grant?: (tick: Date) => Promise<{ fields: GrantedField[]; denied: CycleDenial[] }>;
   /** Per-tag partial formats and per-field generalize options. */
   masking?: Pick<FieldMaskOptions, 'partial' | 'generalize'>;
+  /** The row filter and quality policy, compiled per schema version (the types are the version's). */
+  rowRules?: (schema: ResourceSchema) => RowRules;
   /** The subscriber's X25519 public key: `encrypt` data keys are wrapped for it (required for encrypt fields). */
   recipientKey?: string;
 }
@@ -72,6 +74,10 @@ export interface CycleResult {
   recovered: boolean;
   /** Fields requested but not granted at this cycle (from the last decision). */
   denied: CycleDenial[];
+  /** Events the row filter left out. */
+  filteredOut: number;
+  /** Rows held back by the quality policy. */
+  held: number;
 }
 
 /**
@@ -89,7 +95,16 @@ export async function runBatchCycle(
   deps: CycleDeps,
   signal?: AbortSignal,
 ): Promise<CycleResult> {
-  const result: CycleResult = { files: [], rows: 0, masked: {}, quality: {}, recovered: false, denied: [] };
+  const result: CycleResult = {
+    files: [],
+    rows: 0,
+    masked: {},
+    quality: {},
+    recovered: false,
+    denied: [],
+    filteredOut: 0,
+    held: 0,
+  };
   const open = await deps.state.openIntent(sub.id);
   if (open) {
     deps.logger.info('finishing a delivery left open by a previous run', {
@@ -162,15 +177,18 @@ async function executeIntent(
     // generalize picks its rule from the column types, which belong to the schema version
     const masks = compileFieldMasks(intent.fields, keys, { ...sub.masking, columns: schema.columns });
     const secrets = { keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) }, encryption };
-    records.push(await writeFile(sub, intent, schema, run, masks, secrets, deps, result, signal));
+    const rules = sub.rowRules?.(schema) ?? {};
+    const record = await writeFile(sub, intent, schema, run, masks, rules, secrets, deps, result, signal);
+    if (!record) continue; // every event filtered out or held back: no file, the cursor still moves
+    records.push(record);
     result.files.push({
-      stem: records.at(-1)!.stem,
-      rows: run.length,
-      firstSeq: BigInt(run[0]!.seq),
-      lastSeq: BigInt(run.at(-1)!.seq),
-      manifestFile: `${records.at(-1)!.stem}.manifest.json`,
+      stem: record.stem,
+      rows: record.rows,
+      firstSeq: record.firstSeq,
+      lastSeq: record.lastSeq,
+      manifestFile: `${record.stem}.manifest.json`,
     });
-    result.rows += run.length;
+    result.rows += record.rows;
   }
   deps.checkpoint?.('files-written');
   await deps.state.completeIntent(intent, records);
@@ -225,16 +243,28 @@ async function writeFile(
   schema: ResourceSchema,
   events: ChangeEvent[],
   masks: FieldMask[],
+  rules: RowRules,
   secrets: Pick<Manifest, 'keys' | 'encryption'>,
   deps: CycleDeps,
   result: CycleResult,
   signal?: AbortSignal,
-): Promise<DeliveryRecord> {
-  const batch = buildBatchRows(events, schema, masks);
+): Promise<DeliveryRecord | null> {
+  const batch = buildBatchRows(events, schema, masks, rules);
   const add = (into: Record<string, number>, k: string, n: number) => (into[k] = (into[k] ?? 0) + n);
   for (const [k, n] of Object.entries(batch.masked)) add(result.masked, k, n);
   if (batch.maskFallbacks.length) add(result.quality, 'mask-fallback-hash', batch.maskFallbacks.length);
   if (batch.unrepresentable.length) add(result.quality, 'unrepresentable', batch.unrepresentable.length);
+  for (const q of batch.qualityFailures) add(result.quality, q.check, 1);
+  result.filteredOut += batch.filteredOut;
+  result.held += batch.held;
+  if (batch.held > 0) {
+    deps.logger.warn('rows held back by the quality policy', {
+      subscription: sub.id,
+      held: batch.held,
+      seqs: [...new Set(batch.qualityFailures.filter((q) => q.row < 0).map((q) => q.seq))].slice(0, 20),
+    });
+  }
+  if (batch.rows === 0) return null;
   const firstSeq = BigInt(events[0]!.seq);
   const lastSeq = BigInt(events.at(-1)!.seq);
   const stem = batchStem(intent.tick, firstSeq, lastSeq);
@@ -305,6 +335,17 @@ async function writeFile(
             seq: batch.seqs[q.row]!,
             check: 'unparseable',
             detail: q.reason,
+          })),
+          ...batch.qualityFailures.map((q) => ({
+            column: q.column,
+            seq: q.seq,
+            check: q.check,
+            detail:
+              q.row < 0
+                ? 'held back by the quality policy (not in this file)'
+                : rules.quality?.onFailure === 'deliver'
+                  ? 'delivered as is (quality policy deliver)'
+                  : 'flagged in _quality._checks',
           })),
         ],
       }),

@@ -1,4 +1,5 @@
-import type { ChangeEvent, ColumnSpec } from '../../schemas/index.ts';
+import type { ChangeEvent, ColumnSpec, Row } from '../../schemas/index.ts';
+import type { QualityCheck, RowChecker } from '../quality/index.ts';
 import type { ResourceSchema } from '../ports/index.ts';
 import type { FieldMask } from './field-masks.ts';
 import { unrepresentable as whyUnrepresentable } from './representable.ts';
@@ -18,8 +19,9 @@ export const SYSTEM_COLUMNS: ColumnSpec[] = [
 export const UNCHANGED_COLUMN: ColumnSpec = { name: '_unchanged', type: { kind: 'list', element: { kind: 'utf8' } } };
 
 /**
- * Added last, only when some value of the file has no value in its column's type (see representable.ts): a JSON
- * object of column → the raw text that was written as NULL, e.g. {"amount":"NaN"}. NULL in rows without any.
+ * Added last, only when some row of the file needs it: a JSON object of column → the raw text of a value that has no
+ * value in its column's type and was written as NULL (representable.ts), e.g. {"amount":"NaN"}, and, under the
+ * quality policy `flag`, `"_checks": {column: [failed checks]}` (no values). NULL in rows without any.
  */
 export const QUALITY_COLUMN: ColumnSpec = { name: '_quality', type: { kind: 'utf8', json: true } };
 
@@ -36,37 +38,118 @@ export interface BatchRows {
   masked: Record<string, number>;
   /** Values written as NULL because their type cannot hold them (their raw text is in `_quality`). */
   unrepresentable: { column: string; row: number; reason: string }[];
+  /** Quality-check failures of granted or key columns: `row` in the file, or -1 when the row was held back. */
+  qualityFailures: { column: string; check: QualityCheck; seq: string; row: number }[];
+  /** Rows held back by the quality policy `hold` (reported in the manifest, not delivered). */
+  held: number;
+  /** Events the subscription's row filter left out (transitions become inserts or deletes). */
+  filteredOut: number;
+}
+
+/** How a subscription treats a resource's rows: its filter and the provider's quality policy. */
+export interface RowRules {
+  /**
+   * The subscription's compiled row filter: true = in, false or null (unknown) = out. Evaluated on the before and
+   * the after image: an update moving a row out of the filter is delivered as a delete, one moving it in as an
+   * insert (DESIGN: needs the before image — REPLICA IDENTITY FULL — unless the filter uses key columns only).
+   */
+  filter?: { test: (row: Row) => boolean | null; keyOnly: boolean };
+  /** The resource's quality checks and what to do with a failing row (default flag). */
+  quality?: { check: RowChecker; onFailure: 'deliver' | 'flag' | 'hold' };
+}
+
+type Routed = { op: ChangeEvent['op']; image: Row } | null;
+
+/** Where an event goes under a filter (see {@link RowRules.filter}); without one, everywhere as it is. */
+export function routeEvent(e: ChangeEvent, filter: RowRules['filter']): Routed {
+  const deleted = (): Row => ({ ...e.key, ...(e.before ?? {}) });
+  if (e.op === 't') return { op: 't', image: {} };
+  if (!filter) return { op: e.op, image: e.op === 'd' ? deleted() : (e.after ?? {}) };
+  const inFilter = (row: Row) => filter.test(row) === true;
+  switch (e.op) {
+    case 'c':
+    case 'r':
+      return inFilter(e.after ?? {}) ? { op: e.op, image: e.after ?? {} } : null;
+    case 'd': {
+      // Without the old row a non-key filter cannot be decided: the delete is delivered (never lose a delete).
+      const decidable = filter.keyOnly || e.before != null;
+      return !decidable || inFilter(deleted()) ? { op: 'd', image: deleted() } : null;
+    }
+    case 'u': {
+      const after = e.after ?? {};
+      const nowIn = inFilter(after);
+      const old = filter.keyOnly ? (e.before ?? e.key) : e.before;
+      const wasIn = old != null ? inFilter(old) : nowIn; // no before image: no transition can be seen
+      if (wasIn && nowIn) return { op: 'u', image: after };
+      if (nowIn) return { op: 'c', image: after };
+      if (wasIn) return { op: 'd', image: { ...e.key, ...(old ?? {}) } };
+      return null;
+    }
+  }
 }
 
 /**
  * Turns one schema version's run of change events into column-major, masked rows: the granted fields in the
- * subscription's order, then `_op`, `_seq`, `_commit_ts` (and `_unchanged` when used). An insert or update carries
- * the new row; a truncate (`_op = t`) carries no values; a delete
- * carries the old row when the source has it (REPLICA IDENTITY FULL) and otherwise the key only, with the other
- * fields NULL.
+ * subscription's order, then `_op`, `_seq`, `_commit_ts` (and `_unchanged`, `_quality` when used). An insert or
+ * update carries the new row; a truncate (`_op = t`) carries no values; a delete carries the old row when the
+ * source has it (REPLICA IDENTITY FULL) and otherwise the key only, with the other fields NULL. The row filter and
+ * the quality policy decide per event whether and as what it is delivered ({@link RowRules}).
  */
-export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, masks: FieldMask[]): BatchRows {
+export function buildBatchRows(
+  events: ChangeEvent[],
+  schema: ResourceSchema,
+  masks: FieldMask[],
+  rules: RowRules = {},
+): BatchRows {
   const columns: ColumnSpec[] = masks.map((m) => {
     const source = schema.columns.find((c) => c.name === m.field);
     return { name: m.field, type: m.outputType(source?.type ?? { kind: 'utf8' }) };
   });
   columns.push(...SYSTEM_COLUMNS);
-  const values: (string | null)[][] = columns.map(() => new Array<string | null>(events.length));
-  const seqs: string[] = new Array<string>(events.length);
+  const values: (string | null)[][] = columns.map(() => []);
+  const seqs: string[] = [];
   const ops = { c: 0, u: 0, d: 0, t: 0 };
   const granted = new Set(masks.map((m) => m.field));
-  const unchanged: (string | null)[] = new Array<string | null>(events.length).fill(null);
+  const visible = new Set([...granted, ...schema.key]);
+  const unchanged: (string | null)[] = [];
   let anyUnchanged = false;
   const maskFallbacks: BatchRows['maskFallbacks'] = [];
   const unrepresentable: BatchRows['unrepresentable'] = [];
-  const quality: (string | null)[] = new Array<string | null>(events.length).fill(null);
+  const qualityFailures: BatchRows['qualityFailures'] = [];
+  const quality: (string | null)[] = [];
+  let anyQuality = false;
   const masked: Record<string, number> = {};
+  let held = 0;
+  let filteredOut = 0;
   let min = '';
   let max = '';
   const sys = masks.length;
-  events.forEach((e, r) => {
-    const row = e.op === 'd' ? { ...e.key, ...(e.before ?? {}) } : (e.after ?? {});
-    let rowQuality: Record<string, string> | null = null;
+  const policy = rules.quality?.onFailure ?? 'flag';
+  for (const e of events) {
+    const routed = routeEvent(e, rules.filter);
+    if (!routed) {
+      filteredOut++;
+      continue;
+    }
+    const { op, image: row } = routed;
+    const failed = rules.quality && op !== 't' ? rules.quality.check(row).filter((f) => visible.has(f.column)) : [];
+    if (failed.length > 0 && policy === 'hold') {
+      held++;
+      for (const f of failed) qualityFailures.push({ column: f.column, check: f.check, seq: e.seq, row: -1 });
+      continue;
+    }
+    const r = seqs.length;
+    let rowQuality: Record<string, unknown> | null = null;
+    if (failed.length > 0) {
+      // `type` failures are the unrepresentable values below: their raw text is in _quality already
+      const named = failed.filter((f) => f.check !== 'type');
+      for (const f of named) qualityFailures.push({ column: f.column, check: f.check, seq: e.seq, row: r });
+      if (policy === 'flag' && named.length > 0) {
+        const checks: Record<string, string[]> = {};
+        for (const f of named) (checks[f.column] ??= []).push(f.check);
+        rowQuality = { _checks: checks };
+      }
+    }
     masks.forEach((m, c) => {
       const raw = row[m.field] ?? null;
       const out = m.apply(raw);
@@ -83,27 +166,29 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
           masked[strategy] = (masked[strategy] ?? 0) + 1;
         }
       }
-      values[c]![r] = value;
+      values[c]!.push(value);
     });
-    if (rowQuality) quality[r] = JSON.stringify(rowQuality);
-    values[sys]![r] = e.op;
-    values[sys + 1]![r] = e.seq;
-    values[sys + 2]![r] = e.commitTs;
-    seqs[r] = e.seq;
-    if (e.op !== 'r') ops[e.op]++;
-    const notSent = e.unchanged?.filter((c) => granted.has(c));
+    quality.push(rowQuality ? JSON.stringify(rowQuality) : null);
+    if (rowQuality) anyQuality = true;
+    values[sys]!.push(op);
+    values[sys + 1]!.push(e.seq);
+    values[sys + 2]!.push(e.commitTs);
+    seqs.push(e.seq);
+    if (op !== 'r') ops[op]++;
+    // an update delivered as an insert or a delete carries what it carries: unchanged columns only matter for updates
+    const notSent = op === 'u' || op === 'c' ? e.unchanged?.filter((c) => granted.has(c)) : undefined;
     if (notSent?.length) {
-      unchanged[r] = JSON.stringify(notSent);
+      unchanged.push(JSON.stringify(notSent));
       anyUnchanged = true;
-    }
+    } else unchanged.push(null);
     if (min === '' || e.commitTs < min) min = e.commitTs;
     if (e.commitTs > max) max = e.commitTs;
-  });
+  }
   if (anyUnchanged) {
     columns.push(UNCHANGED_COLUMN);
     values.push(unchanged);
   }
-  if (unrepresentable.length > 0) {
+  if (anyQuality) {
     columns.push(QUALITY_COLUMN);
     values.push(quality);
   }
@@ -111,11 +196,14 @@ export function buildBatchRows(events: ChangeEvent[], schema: ResourceSchema, ma
     columns,
     values,
     seqs,
-    rows: events.length,
+    rows: seqs.length,
     ops,
     commitTs: { min, max },
     maskFallbacks,
     masked,
     unrepresentable,
+    qualityFailures,
+    held,
+    filteredOut,
   };
 }

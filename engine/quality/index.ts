@@ -9,3 +9,4 @@ export {
   type RowChecker,
 } from './checks.ts';
 export { QualityTally, SAMPLE_KEYS, type QualityCount, type QualityReport } from './tally.ts';
+export { qualityRules } from './rules.ts';

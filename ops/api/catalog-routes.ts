@@ -85,3 +85,21 @@ export function catalogRoutes(app: FastifyInstance, catalog: RuntimeCatalog): vo
     },
   );
 }
+
+/** `POST /v1/subscriptions/:id/keys/:kind/rotate`: a new version of a subscription's hash key or data key. */
+export function keyRoutes(
+  app: FastifyInstance,
+  rotate: (subscription: string, kind: 'hash' | 'encrypt') => Promise<{ version: number }>,
+): void {
+  app.post<{ Params: { id: string; kind: string } }>('/v1/subscriptions/:id/keys/:kind/rotate', async (req, reply) => {
+    const { id, kind } = req.params;
+    if (kind !== 'hash' && kind !== 'encrypt') {
+      return reply.code(400).send({ error: `unknown key kind "${kind}" (hash or encrypt)`, code: 'USAGE' });
+    }
+    try {
+      return { subscription: id, kind, ...(await rotate(id, kind)) };
+    } catch (e) {
+      return fail(reply, e);
+    }
+  });
+}

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { SluiceError } from '../../engine/errors.ts';
 import type { RuntimeCatalog } from '../runtime/runtime-catalog.ts';
 import type { EngineStatus } from '../runtime/status.ts';
-import { catalogRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
+import { catalogRoutes, keyRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
 
 export interface ApiOptions {
   listen: string;
@@ -11,6 +11,7 @@ export interface ApiOptions {
   metrics: Registry;
   catalog?: RuntimeCatalog;
   quality?: QualityApi;
+  rotateKey?: (subscription: string, kind: 'hash' | 'encrypt') => Promise<{ version: number }>;
 }
 
 /**
@@ -36,6 +37,7 @@ export async function startApi(
   app.get('/v1/status', async () => opts.status());
   if (opts.catalog) catalogRoutes(app, opts.catalog);
   if (opts.quality) qualityRoutes(app, opts.quality);
+  if (opts.rotateKey) keyRoutes(app, opts.rotateKey);
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
   );

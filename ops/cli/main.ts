@@ -4,6 +4,7 @@ import { isSluiceError } from '../../engine/errors.ts';
 import { catalogCommand, classifyCommand } from './catalog.ts';
 import { demoCommand } from './demo.ts';
 import { qualityCommand } from './quality.ts';
+import { decryptCommand, keygenCommand, keysCommand } from './keys.ts';
 import { EXIT } from './exit-codes.ts';
 import { inspectCommand } from './inspect.ts';
 import { lagCommand } from './lag.ts';
@@ -27,6 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   catalogCommand(program, set);
   classifyCommand(program, set);
   qualityCommand(program, set);
+  keygenCommand(program, set);
+  decryptCommand(program, set);
+  keysCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

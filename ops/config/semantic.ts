@@ -10,6 +10,7 @@ import type { Config, ResourceConfig, SubscriberConfig } from '../../schemas/ind
 import type { ConfigIssue } from './issues.ts';
 import { maskingMatrix, maskingTags } from './masking-matrix.ts';
 import { parseInstant } from '../../engine/rules/decision-time.ts';
+import { filterFieldRefs, parseFilter } from '../../engine/rules/filter/index.ts';
 
 const PLAIN_IDENT = /^[a-z_][a-z0-9_]*$/;
 
@@ -148,6 +149,7 @@ function grantIssues(
         `mask override for "${name}", which is not in this subscription's fields`,
       );
   }
+  if (s.filter !== undefined) filterIssues(resource, s, i, grant.fields, err);
   for (const f of grant.fields) {
     const at = ['subscriptions', i, 'fields', s.fields.indexOf(f.name)];
     if (f.strategy === 'encrypt' && subscriber.publicKey === undefined) {
@@ -169,6 +171,53 @@ function grantIssues(
       warn(
         ['subscriptions', i, 'fields', s.fields.indexOf(f.name)],
         `"${f.name}" resolves to partial but its tag ${f.tag ? `"${f.tag}"` : '(none)'} has no partial format: values are hashed`,
+      );
+    }
+  }
+}
+
+/**
+ * A subscription's filter, offline: syntax (pointing at the offending token), field names, and the rule that a filter
+ * may use only fields the subscriber receives in clear (else the filter would reveal what the mask hides), unless
+ * the operator lists the field in `filterFields`. Types are checked online (they come from the database).
+ */
+function filterIssues(
+  resource: ResourceConfig,
+  s: Config['subscriptions'][number],
+  i: number,
+  granted: readonly { name: string; strategy: string }[],
+  err: (p: (string | number)[], m: string) => void,
+) {
+  const path = ['subscriptions', i, 'filter'];
+  const parsed = parseFilter(s.filter!);
+  if (!parsed.ok) {
+    err(path, `column ${parsed.error.column}: ${parsed.error.message}`);
+    return;
+  }
+  const inBus = (name: string) =>
+    resource.key.includes(name) || (Object.hasOwn(resource.fields, name) && resource.fields[name]!.share !== 'none');
+  const allowed = new Set(s.filterFields ?? []);
+  (s.filterFields ?? []).forEach((name, j) => {
+    if (!inBus(name)) {
+      err(
+        ['subscriptions', i, 'filterFields', j],
+        `"${name}" is not a key or shareable classified field of "${resource.id}"`,
+      );
+    }
+  });
+  const clear = new Set(granted.filter((f) => f.strategy === 'clear').map((f) => f.name));
+  for (const ref of new Map(filterFieldRefs(parsed.ast).map((r) => [r.name, r])).values()) {
+    const col = [...s.filter!.slice(0, ref.offset)].length + 1;
+    if (!inBus(ref.name)) {
+      err(
+        path,
+        `column ${col}: unknown field "${ref.name}" (fields of "${resource.id}": ${[...new Set([...resource.key, ...Object.keys(resource.fields)])].join(', ')})`,
+      );
+    } else if (!clear.has(ref.name) && !allowed.has(ref.name)) {
+      const g = granted.find((f) => f.name === ref.name);
+      err(
+        path,
+        `column ${col}: the filter uses "${ref.name}", which this subscriber ${g ? `receives as ${g.strategy}` : 'is not granted'}; a filter may use only fields delivered in clear, unless the operator lists it in filterFields`,
       );
     }
   }

@@ -24,6 +24,8 @@ import {
   withConfigPath,
 } from './compile.ts';
 import { RuntimeCatalog } from './runtime-catalog.ts';
+import { onlineIssues } from '../config/online-checks.ts';
+import { rowRules } from './row-rules.ts';
 import { describeResources } from './describe-resources.ts';
 import { QualityMonitor } from './quality-monitor.ts';
 import { scanQuality } from './quality-scan.ts';
@@ -187,6 +189,19 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     );
     const fatal = firstErrors.find((e) => isSluiceError(e) && !e.retriable && e.code !== 'UNAVAILABLE');
     if (fatal) throw withConfigPath(cfg, fatal as SluiceError);
+    // What `validate --online` checks (filter types, REPLICA IDENTITY for filters), against the reachable providers.
+    const online = onlineIssues(effective, await describeResources(effective)).filter(
+      (i) => i.severity === 'error' && i.path[0] !== 'providers',
+    );
+    if (online.length > 0) {
+      throw new SluiceError('CONFIG_INVALID', online.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '), {
+        details: { issues: online },
+      });
+    }
+    for (const sub of subs.values()) {
+      const s = cfg.subscriptions.find((x) => x.id === sub.id)!;
+      sub.rowRules = rowRules(() => catalog.resource(sub.resource), s.filter);
+    }
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
@@ -276,6 +291,12 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       status,
       metrics: metrics.registry,
       catalog,
+      rotateKey: async (id, kind) => {
+        if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
+        const { version } = await state.rotateSecret(id, kind);
+        log.info('subscription key rotated', { subscription: id, kind, version });
+        return { version };
+      },
       quality: {
         reports: async (resource) => {
           catalog.resource(resource); // NOT_FOUND for an unknown one

@@ -1,7 +1,7 @@
 import { compileQualityChecks, QualityTally, type QualityReport, type RowChecker } from '../../engine/quality/index.ts';
 import type { Logger, ResourceShape, StateStore } from '../../engine/ports/index.ts';
 import type { ResourceConfig, Row, SourceEvent } from '../../schemas/index.ts';
-import { qualityRules } from './quality-rules.ts';
+import { qualityRules } from '../../engine/quality/index.ts';
 
 interface Watched {
   resource: ResourceConfig;

@@ -5,7 +5,7 @@ import type { ResourceConfig, Row } from '../../schemas/index.ts';
 import { parseTable, quoteTable } from '../../connectors/sources/postgres/introspect.ts';
 import { pgArrayToJson } from '../../connectors/sources/postgres/pg-array.ts';
 import { CANONICAL_TEXT_OPTIONS } from '../../connectors/sources/postgres/type-map.ts';
-import { qualityRules } from './quality-rules.ts';
+import { qualityRules } from '../../engine/quality/index.ts';
 
 const raw = (v: string) => v;
 

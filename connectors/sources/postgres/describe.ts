@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { DescribedColumn, DescribedTable } from '../../../engine/catalog/index.ts';
-import { introspectTable, type TableRef } from './introspect.ts';
+import { introspectTable, replicaIdentity, type TableRef } from './introspect.ts';
 import { columnTypeFor } from './type-map.ts';
 
 /**
@@ -41,10 +41,12 @@ export async function describeTable(client: pg.ClientBase, t: TableRef): Promise
     [t.schema, t.name],
   );
   const extra = new Map(rows.map((r) => [r.name, r]));
+  const identity = await replicaIdentity(client, t);
   return {
     table: `${t.schema}.${t.name}`,
     ...(table[0]?.comment ? { comment: table[0].comment } : {}),
     estimatedRows: Number(table[0]?.estimate ?? 0),
+    replicaIdentity: identity.mode,
     columns: columns.map((c): DescribedColumn => {
       const x = extra.get(c.name);
       return {

@@ -1,4 +1,4 @@
-import type { QualityColumn, QualityRules } from '../../engine/quality/index.ts';
+import type { QualityColumn, QualityRules } from './checks.ts';
 import type { ColumnSpec, ResourceConfig } from '../../schemas/index.ts';
 
 /** Length of a character type from its database name: `character varying(20)` → 20, `character(18)` → 18. */
