@@ -259,6 +259,11 @@ test.serial('sluice quality: a seeded table with known defects, over the stream 
   const metrics = await (await fetch(`${engine!.apiUrl}/metrics`)).text();
   t.regex(metrics, /sluice_quality_failures_total\{resource="qa-people",check="check-digit"\} 2/);
 
+  const listed = await sluice(['catalog', 'qa-people']);
+  t.regex(
+    listed.out,
+    /quality \(scan\): 6 rows checked, 4 failed — check-digit id_card 2, code-table region 1, duplicate-key id 1, null name 1/,
+  );
   const clean = await sluice(['quality', 'relief-recipients']);
   t.is(clean.code, 0, clean.out);
   t.regex(clean.out, /every check passed/);

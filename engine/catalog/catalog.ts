@@ -1,6 +1,7 @@
 import { columnTypeName } from '../../schemas/index.ts';
 import type { ConditionsConfig, FieldConfig, ProviderConfig, ResourceConfig } from '../../schemas/index.ts';
 import type { ClassificationRecord } from '../ports/index.ts';
+import type { QualityReport } from '../quality/index.ts';
 import { effectiveFields } from './classification.ts';
 import type { DescribedTable } from './described.ts';
 
@@ -53,6 +54,8 @@ export interface CatalogResource {
   table: string;
   key: string[];
   estimatedRows?: number;
+  /** The latest data-quality reports (scan, stream): counts by check and column, never values. */
+  quality?: QualityReport[];
   /** Whether the table could be described (types and lengths come from the database). */
   described: { ok: true } | { ok: false; error: string };
   fields: CatalogField[];

@@ -10,6 +10,7 @@
  * - The division code is not checked against the division list (it changes over time); it must be 6 digits.
  * - The 15-digit first-generation number is not accepted.
  */
+import { daysInMonth } from '../calendar.ts';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';
@@ -42,11 +43,7 @@ export function residentIdCheckChar(first17: string): string {
   return CHECK_CHARS.charAt(sum % 11);
 }
 
-/** Days in a Gregorian month (1–12). */
-export function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
+export { daysInMonth };
 
 /** Why {@link parseResidentId} refused a value (never contains the value itself). */
 export type ResidentIdProblem = 'length' | 'format' | 'birth date' | 'check character';

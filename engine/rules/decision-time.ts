@@ -9,6 +9,7 @@
  * following 00:00:00); offset hours 00–23 and minutes 00–59 (`-00:00` is UTC). Fraction digits beyond the sixth are
  * ignored (truncated toward the earlier instant). Anything else is not an instant.
  */
+import { daysFromCivil, daysInMonth } from '../calendar.ts';
 
 const ZERO = 48; // '0'
 
@@ -24,21 +25,7 @@ function digits(s: string, at: number, n: number): number {
 }
 
 /** Whether `y` is a leap year of the proleptic Gregorian calendar. */
-function isLeapYear(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-
-/** Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's `days_from_civil`, integers only). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400; // [0, 399]
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1; // [0, 365]
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy; // [0, 146096]
-  return era * 146097 + doe - 719468;
-}
+export { daysFromCivil };
 
 /**
  * The instant `s` names, as microseconds since 1970-01-01T00:00:00Z (negative before), or `undefined` when `s` is
@@ -55,7 +42,7 @@ export function parseInstant(s: string): bigint | undefined {
   if (s[4] !== '-' || s[7] !== '-' || s[13] !== ':' || s[16] !== ':') return undefined;
   if (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') return undefined;
   if (year < 0 || month < 1 || month > 12 || day < 1) return undefined;
-  const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  const monthDays = daysInMonth(year, month);
   if (day > monthDays || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
     return undefined;
   }

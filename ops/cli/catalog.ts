@@ -56,9 +56,14 @@ export function classifyCommand(program: Command, setCode: (c: number) => void):
           throw new SluiceError('USAGE', `"${target}" is not <resource>.<column>, e.g. relief-recipients.mobile`);
         }
         const path = `/v1/catalog/${encodeURIComponent(target.slice(0, dot))}/fields/${encodeURIComponent(target.slice(dot + 1))}`;
+        if (o.clear && (o.level || o.share || o.tag)) {
+          throw new SluiceError('USAGE', '--clear takes no --level, --share or --tag');
+        }
+        if (!o.clear && (!o.level || !o.share)) {
+          throw new SluiceError('USAGE', 'classify needs --level and --share (or --clear)');
+        }
         const api = resolveApi(o);
         if (o.clear) {
-          if (o.level || o.share || o.tag) throw new SluiceError('USAGE', '--clear takes no --level, --share or --tag');
           const { removed } = await requestJson<{ removed: boolean }>(api, 'DELETE', path);
           process.stdout.write(
             removed
@@ -68,7 +73,6 @@ export function classifyCommand(program: Command, setCode: (c: number) => void):
           setCode(EXIT.OK);
           return;
         }
-        if (!o.level || !o.share) throw new SluiceError('USAGE', 'classify needs --level and --share (or --clear)');
         const field = await requestJson<CatalogField>(api, 'PUT', path, {
           level: o.level,
           share: o.share,
@@ -127,6 +131,10 @@ function printResource(r: CatalogResource, gap: boolean): void {
   }));
   for (const line of renderTable(['field', 'type', 'null', 'level', 'tag', 'share', 'by', 'conditions'], rows))
     out(`  ${line}`);
+  for (const q of r.quality ?? []) {
+    const worst = q.counts.map((c) => `${c.check} ${c.column} ${c.failures}`).join(', ');
+    out(`  quality (${q.source}): ${q.rowsChecked} rows checked, ${q.rowsFailed} failed${worst ? ` — ${worst}` : ''}`);
+  }
   const codes = r.fields.filter((f) => f.codeTable);
   for (const f of codes) {
     out(

@@ -3,6 +3,7 @@ import { decideGrant } from '../../engine/rules/grant.ts';
 import {
   isPartialTag,
   publicKeyProblem,
+  validatePartialOptions,
   validateGeneralizeOptions,
   type GeneralizeOptions,
 } from '../../engine/masking/index.ts';
@@ -91,6 +92,7 @@ export function semanticIssues(cfg: Config, opts: SemanticOptions = {}): ConfigI
 
   const matrix = maskingMatrix(cfg.masking);
   const tags = maskingTags(cfg.masking);
+  for (const problem of validatePartialOptions(cfg.masking?.partial)) err(['masking', 'partial'], problem);
   arr(cfg.subscriptions).forEach((s, i) => {
     const resource = resources.get(s.resource);
     const subscriber = subscribers.get(s.subscriber);

@@ -105,17 +105,22 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     const state = new PostgresStateStore(pool);
     // Runtime classifications (sluice classify) apply on top of the config; a change re-binds the provider's source
     // (the column enters or leaves the platform from the stored position on) and re-decides its subscriptions.
-    const catalog = new RuntimeCatalog(cfg, state, async (resource, before) => {
-      const now = catalog.config();
-      for (const sub of subs.values()) {
-        if (sub.resource === resource.id) sub.fields = grantedFields(now, sub.id);
-      }
-      const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
-      if (columns(resource) !== columns(before)) {
-        sources.find((x) => x.id === resource.provider)?.reconfigure(sourceResources(now, resource.provider));
-        log.info('classification changed: source re-binds', { resource: resource.id, provider: resource.provider });
-      }
-    });
+    const catalog = new RuntimeCatalog(
+      cfg,
+      state,
+      async (resource, before) => {
+        const now = catalog.config();
+        for (const sub of subs.values()) {
+          if (sub.resource === resource.id) sub.fields = grantedFields(now, sub.id);
+        }
+        const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
+        if (columns(resource) !== columns(before)) {
+          sources.find((x) => x.id === resource.provider)?.reconfigure(sourceResources(now, resource.provider));
+          log.info('classification changed: source re-binds', { resource: resource.id, provider: resource.provider });
+        }
+      },
+      (resource) => reportsOf(resource),
+    );
     await catalog.load();
     const effective = catalog.config();
     const grantErrors = semanticIssues(effective).filter((i) => i.severity === 'error');
@@ -150,6 +155,12 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       log.child({ component: 'quality' }),
     );
     cleanups.push(() => quality.close());
+    /** A resource's quality: the last scan (stored) and the stream's live report. */
+    const reportsOf = async (resource: string) => {
+      const live = quality.report(resource);
+      const stored = await state.qualityReports(resource);
+      return [...stored.filter((r) => r.source === 'scan' || !live), ...(live ? [live] : [])];
+    };
 
     // sources
     const abort = new AbortController();
@@ -300,9 +311,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       quality: {
         reports: async (resource) => {
           catalog.resource(resource); // NOT_FOUND for an unknown one
-          const live = quality.report(resource);
-          const stored = await state.qualityReports(resource);
-          return [...stored.filter((r) => r.source === 'scan' || !live), ...(live ? [live] : [])];
+          return reportsOf(resource);
         },
         scan: async (resource) => {
           const r = catalog.resource(resource);

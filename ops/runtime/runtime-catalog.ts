@@ -6,6 +6,7 @@ import {
 } from '../../engine/catalog/index.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import type { ClassificationRecord, StateStore } from '../../engine/ports/index.ts';
+import type { QualityReport } from '../../engine/quality/index.ts';
 import type { Config, FieldConfig, ResourceConfig } from '../../schemas/index.ts';
 import { describeResources } from './describe-resources.ts';
 
@@ -32,6 +33,7 @@ export class RuntimeCatalog {
     private readonly cfg: Config,
     private readonly state: StateStore,
     private readonly onChange: (resource: ResourceConfig, before: ResourceConfig) => Promise<void>,
+    private readonly quality: (resource: string) => Promise<QualityReport[]>,
     private readonly describe: (
       cfg: Pick<Config, 'providers' | 'resources'>,
     ) => Promise<Map<string, DescribedTable | Error>> = describeResources,
@@ -67,13 +69,17 @@ export class RuntimeCatalog {
     const resources = only ? [this.resource(only)] : this.effective;
     const configured = resources.map((r) => this.cfg.resources.find((x) => x.id === r.id)!);
     const described = await this.describe({ providers: this.cfg.providers, resources: configured });
-    return configured.map((r) =>
-      catalogResource(
-        r,
-        this.cfg.providers.find((p) => p.id === r.provider),
-        described.get(r.id) ?? new Error('not described'),
-        this.overrides,
-      ),
+    return Promise.all(
+      configured.map(async (r) => {
+        const entry = catalogResource(
+          r,
+          this.cfg.providers.find((p) => p.id === r.provider),
+          described.get(r.id) ?? new Error('not described'),
+          this.overrides,
+        );
+        const quality = await this.quality(r.id);
+        return quality.length > 0 ? { ...entry, quality } : entry;
+      }),
     );
   }
 

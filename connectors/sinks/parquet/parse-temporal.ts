@@ -3,6 +3,7 @@
  * Parsers return undefined on success or a reason string; results are written into the caller's typed arrays.
  * A small cursor (module state, synchronous use only) avoids allocating per value.
  */
+import { daysFromCivil, daysInMonth } from '../../../engine/calendar.ts';
 import type { Int64Writer } from './int64-words.ts';
 
 /** |seconds| below this keep seconds·10^6 + µs under 2^53. */
@@ -30,21 +31,7 @@ function digitsAt(s: string, p: number, count: number): number {
   return v;
 }
 
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+export { daysFromCivil };
 
 /** YYYY-MM-DD (year ≥ 4 digits) at pos → days; advances pos. Returns a reason on failure. */
 function readDate(s: string): string | undefined {
@@ -66,7 +53,7 @@ function readDate(s: string): string | undefined {
     if (year === 0) return BAD_DATE;
     year = 1 - year; // 1 BC is astronomical year 0 (proleptic Gregorian, as Postgres and Parquet count)
   }
-  const dim = month === 2 && isLeap(year) ? 29 : (MONTH_DAYS[month - 1] as number);
+  const dim = daysInMonth(year, month);
   if (day > dim) return 'day out of range for month';
   days = daysFromCivil(year, month, day);
   pos = p + 6;

@@ -14,6 +14,7 @@
  * backwards. Keys are canonical: a JS number when it is a safe integer, a BigInt beyond that (±285 years around
  * 1970 fit a number), and ±Infinity for the infinities — so `<`/`>` between keys is always exact.
  */
+import { daysFromCivil, daysInMonth } from '../../calendar.ts';
 
 /** An exact instant or duration in µs; see the module comment for the number/BigInt rule. */
 export type Micros = number | bigint;
@@ -41,18 +42,7 @@ function num(s: string, n: number): number {
   return v;
 }
 
-const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Days from 1970-01-01 to an astronomical-year proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+export { daysFromCivil };
 
 function scanDate(s: string): string {
   const y0 = pos;
@@ -78,7 +68,7 @@ function finishDate(bc: boolean): string {
   const month = Math.floor(days / 100) % 100;
   const day = days % 100;
   const astro = bc ? 1 - year : year;
-  const dim = month === 2 && isLeap(astro) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  const dim = daysInMonth(astro, month);
   if (day < 1 || day > dim) {
     return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}${bc ? ' BC' : ''} has ${dim} days`;
   }
