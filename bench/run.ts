@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: every benchmark, figures as medians and ratios against references measured in the same run.
  *
- *   npm run bench                  # all: parquet, drain
- *   npm run bench -- drain         # only the named ones (parquet = commit-to-parquet.ts, drain = pg-drain.ts)
+ *   npm run bench                  # all: parquet, drain, rules
+ *   npm run bench -- drain         # only the named ones (parquet = commit-to-parquet.ts, drain = pg-drain.ts,
+ *                                  # rules = rules.ts: rule evaluation per core, per strategy, 1 vs 100 subscriptions)
  *
  * Each benchmark documents its own settings (BENCH_* environment variables) at the top of its file.
  */
 import { benchCommitToParquet, printCommitToParquet } from './commit-to-parquet.ts';
 import { benchPgDrain, printPgDrain } from './pg-drain.ts';
+import { benchRules, printRules } from './rules.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   parquet: async () => printCommitToParquet(await benchCommitToParquet()),
   drain: async () => printPgDrain(await benchPgDrain()),
+  rules: async () => printRules(await benchRules()),
 };
 
 const wanted = process.argv.slice(2);

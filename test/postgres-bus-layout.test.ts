@@ -112,6 +112,41 @@ for (const label of ['PG 18', 'PG 15']) {
     }
   });
 
+  test(`${label} › readers of the same rows share one decoding (several subscriptions of a resource at one tick)`, async (t) => {
+    const pool = await freshPool(label);
+    try {
+      const bus = new PostgresBus(pool);
+      await bus.append(
+        'src',
+        Array.from({ length: 3000 }, (_, k) => event('people', testPosition(0x20n, k))),
+      );
+      const read = async (from: bigint, to: bigint) => {
+        const out = [];
+        for await (const page of bus.read('people', from, to, { pageSize: 700 })) out.push(...page);
+        return out;
+      };
+      const a = await read(0n, 3000n);
+      const b = await read(0n, 3000n);
+      const c = await read(1999n, 2500n); // starts inside the first row, ends inside the second
+      t.is(a.length, 3000);
+      t.true(
+        a.every((e, i) => e === b[i]),
+        'the same event objects: decoded once',
+      );
+      t.deepEqual(
+        c.map((e) => e.seq),
+        Array.from({ length: 501 }, (_, i) => String(2000 + i)),
+      );
+      t.is(c[0], a[1999]);
+      // a fresh bus (another process) decodes from the table and gets equal events
+      const fresh = [];
+      for await (const page of new PostgresBus(pool).read('people', 0n, 3000n)) fresh.push(...page);
+      t.deepEqual(fresh, a);
+    } finally {
+      await pool.end();
+    }
+  });
+
   test(`${label} › the sluice_bus_events view shows one row per event with its seq, position and event`, async (t) => {
     const pool = await freshPool(label);
     try {

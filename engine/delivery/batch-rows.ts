@@ -1,5 +1,5 @@
 import type { ChangeEvent, ColumnSpec, Row } from '../../schemas/index.ts';
-import type { QualityCheck, RowChecker } from '../quality/index.ts';
+import type { QualityCheck, QualityFailure, RowChecker } from '../quality/index.ts';
 import type { ResourceSchema } from '../ports/index.ts';
 import type { FieldMask } from './field-masks.ts';
 import { unrepresentable as whyUnrepresentable } from './representable.ts';
@@ -58,28 +58,31 @@ export interface RowRules {
   quality?: { check: RowChecker; onFailure: 'deliver' | 'flag' | 'hold' };
 }
 
+const NONE: readonly QualityFailure[] = Object.freeze([]);
+
 type Routed = { op: ChangeEvent['op']; image: Row } | null;
+
+const deletedImage = (e: ChangeEvent): Row => ({ ...e.key, ...(e.before ?? {}) });
 
 /** Where an event goes under a filter (see {@link RowRules.filter}); without one, everywhere as it is. */
 export function routeEvent(e: ChangeEvent, filter: RowRules['filter']): Routed {
-  const deleted = (): Row => ({ ...e.key, ...(e.before ?? {}) });
   if (e.op === 't') return { op: 't', image: {} };
-  if (!filter) return { op: e.op, image: e.op === 'd' ? deleted() : (e.after ?? {}) };
-  const inFilter = (row: Row) => filter.test(row) === true;
+  if (!filter) return { op: e.op, image: e.op === 'd' ? deletedImage(e) : (e.after ?? {}) };
   switch (e.op) {
     case 'c':
     case 'r':
-      return inFilter(e.after ?? {}) ? { op: e.op, image: e.after ?? {} } : null;
+      return filter.test(e.after ?? {}) === true ? { op: e.op, image: e.after ?? {} } : null;
     case 'd': {
       // Without the old row a non-key filter cannot be decided: the delete is delivered (never lose a delete).
+      const image = deletedImage(e);
       const decidable = filter.keyOnly || e.before != null;
-      return !decidable || inFilter(deleted()) ? { op: 'd', image: deleted() } : null;
+      return !decidable || filter.test(image) === true ? { op: 'd', image } : null;
     }
     case 'u': {
       const after = e.after ?? {};
-      const nowIn = inFilter(after);
+      const nowIn = filter.test(after) === true;
       const old = filter.keyOnly ? (e.before ?? e.key) : e.before;
-      const wasIn = old != null ? inFilter(old) : nowIn; // no before image: no transition can be seen
+      const wasIn = old != null ? filter.test(old) === true : nowIn; // no before image: no transition can be seen
       if (wasIn && nowIn) return { op: 'u', image: after };
       if (nowIn) return { op: 'c', image: after };
       if (wasIn) return { op: 'd', image: { ...e.key, ...(old ?? {}) } };
@@ -132,7 +135,8 @@ export function buildBatchRows(
       continue;
     }
     const { op, image: row } = routed;
-    const failed = rules.quality && op !== 't' ? rules.quality.check(row).filter((f) => visible.has(f.column)) : [];
+    let failed = rules.quality && op !== 't' ? rules.quality.check(row) : NONE;
+    if (failed.length > 0) failed = failed.filter((f) => visible.has(f.column));
     if (failed.length > 0 && policy === 'hold') {
       held++;
       for (const f of failed) qualityFailures.push({ column: f.column, check: f.check, seq: e.seq, row: -1 });
@@ -145,13 +149,15 @@ export function buildBatchRows(
       const named = failed.filter((f) => f.check !== 'type');
       for (const f of named) qualityFailures.push({ column: f.column, check: f.check, seq: e.seq, row: r });
       if (policy === 'flag' && named.length > 0) {
-        const checks: Record<string, string[]> = {};
+        const checks: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
         for (const f of named) (checks[f.column] ??= []).push(f.check);
         rowQuality = { _checks: checks };
       }
     }
-    masks.forEach((m, c) => {
-      const raw = row[m.field] ?? null;
+    for (let c = 0; c < masks.length; c++) {
+      const m = masks[c]!;
+      // own properties only: a column named like an Object.prototype member (constructor, toString) is a column
+      const raw = Object.hasOwn(row, m.field) ? (row[m.field] ?? null) : null;
       const out = m.apply(raw);
       if (out.fallback) maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
       let value = out.value;
@@ -167,7 +173,7 @@ export function buildBatchRows(
         }
       }
       values[c]!.push(value);
-    });
+    }
     quality.push(rowQuality ? JSON.stringify(rowQuality) : null);
     if (rowQuality) anyQuality = true;
     values[sys]!.push(op);

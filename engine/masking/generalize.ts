@@ -24,7 +24,7 @@
 
 import { columnTypeName, type ColumnType } from '../../schemas/index.ts';
 import { compareOrderedDecimal, parseOrderedDecimal, type OrderedDecimal } from './decimal-order.ts';
-import { RESIDENT_ID_PROBLEM_TEXT, daysInMonth, parseResidentId } from './gb11643.ts';
+import { RESIDENT_ID_PROBLEM_TEXT, daysInMonth, residentIdProblem } from './gb11643.ts';
 
 /** How `generalize` coarsens one field (the config's `fields.<col>.generalize`). */
 export interface GeneralizeOptions {
@@ -240,10 +240,10 @@ export function bucketOf(value: string, boundaries: readonly BucketBoundary[]): 
 
 /**
  * A GB 11643 resident ID to the first `regionDigits` digits of its division code, `-`, and the birth year:
- * `11010519491231002X` → `1101-1949`. Invalid IDs (see {@link parseResidentId}) give `ok: false`.
+ * `11010519491231002X` → `1101-1949`. Invalid IDs (see {@link residentIdProblem}) give `ok: false`.
  */
 export function generalizeResidentId(value: string, regionDigits: 2 | 4 | 6 = 4): GeneralizeResult {
-  const p = parseResidentId(value);
-  if (!p.ok) return { ok: false, reason: `cn_id_card: ${RESIDENT_ID_PROBLEM_TEXT[p.problem]}` };
-  return { ok: true, value: `${p.id.division.slice(0, regionDigits)}-${String(p.id.birthYear).padStart(4, '0')}` };
+  const problem = residentIdProblem(value);
+  if (problem !== null) return { ok: false, reason: `cn_id_card: ${RESIDENT_ID_PROBLEM_TEXT[problem]}` };
+  return { ok: true, value: `${value.slice(0, regionDigits)}-${value.slice(6, 10)}` };
 }

@@ -19,6 +19,7 @@ export {
   generateResidentId,
   isValidResidentId,
   parseResidentId,
+  residentIdProblem,
   residentIdCheckChar,
   type GenerateResidentIdOptions,
   type ResidentId,

@@ -19,7 +19,7 @@ const OK: [tag: string, input: string, masked: string][] = [
   ['email', 'ab@mail.example.com.cn', 'a***@mail.example.com.cn'],
   ['email', '张三丰@例子.中国', '张***@例子.中国'],
   ['address', '北京市东城区东华门街道某胡同1号', '北京市东城区****'],
-  ['address', '北京市东城区', '北京市东城区****'],
+
   ['address', '上海市浦东新区世纪大道100号', '上海市浦东新区****'],
   ['address', '浙江省杭州市淳安县千岛湖镇', '浙江省杭州市淳安县****'],
   ['address', '新疆维吾尔自治区乌鲁木齐市天山区某路1号', '新疆维吾尔自治区乌鲁木齐市天山区****'],
@@ -62,6 +62,7 @@ const FAIL: [string | undefined, string, RegExp][] = [
   ['address', '东华门街道某胡同1号', /no district/],
   ['address', '江苏省昆山市玉山镇阳光小区3栋', /below district/],
   ['address', '区', /no place name/],
+  ['address', '北京市东城区', /nothing after the district/], // shown whole it would hide nothing
   ['phone', '65123456', /landline/],
   ['phone', '010-6512345678', /landline/],
   ['phone', '13812345678', /landline/],

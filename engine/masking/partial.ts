@@ -16,7 +16,7 @@
  * falls back to `hash`. Reasons never contain the value.
  */
 
-import { RESIDENT_ID_PROBLEM_TEXT, parseResidentId } from './gb11643.ts';
+import { RESIDENT_ID_PROBLEM_TEXT, residentIdProblem } from './gb11643.ts';
 
 /** Sensitivity tags that have a partial mask. */
 export type PartialTag = 'person_name' | 'cn_id_card' | 'cn_mobile' | 'bank_card' | 'email' | 'address' | 'phone';
@@ -95,11 +95,17 @@ export function validatePartialOptions(opts: PartialOptions | undefined): string
 
 const fail = (tag: string, why: string): PartialResult => ({ ok: false, reason: `${tag}: ${why}` });
 
+const validated = new WeakSet<object>();
+
 function keepFor(tag: Exclude<PartialTag, 'address'>, opts: PartialOptions | undefined): Required<PartialKeep> {
   const d = DEFAULT_PARTIAL_KEEP[tag];
   const o = opts?.[tag];
-  const keep = { keepFirst: o?.keepFirst ?? d.keepFirst, keepLast: o?.keepLast ?? d.keepLast };
-  assertKeep(tag, keep);
+  if (o === undefined) return d;
+  const keep = { keepFirst: o.keepFirst ?? d.keepFirst, keepLast: o.keepLast ?? d.keepLast };
+  if (!validated.has(o)) {
+    assertKeep(tag, keep);
+    validated.add(o);
+  }
   return keep;
 }
 
@@ -110,11 +116,21 @@ function assertKeep(tag: string, keep: Required<PartialKeep>): void {
   }
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * Keeps `keepFirst` leading and `keepLast` trailing code points and stars the rest (one `*` each, or exactly `fixed`
- * stars when given). `undefined` when nothing would be hidden.
+ * stars when given). `undefined` when nothing would be hidden. Text without surrogate pairs (all of the BMP, so
+ * Chinese text too) is sliced directly: there a code point is one UTF-16 unit.
  */
-function maskCodePoints(chars: readonly string[], keep: Required<PartialKeep>, fixed?: number): string | undefined {
+function maskCodePoints(value: string, keep: Required<PartialKeep>, fixed?: number): string | undefined {
+  if (!SURROGATE.test(value)) {
+    const hidden = value.length - keep.keepFirst - keep.keepLast;
+    if (hidden < 1) return undefined;
+    const tail = keep.keepLast === 0 ? '' : value.slice(value.length - keep.keepLast);
+    return value.slice(0, keep.keepFirst) + '*'.repeat(fixed ?? hidden) + tail;
+  }
+  const chars = Array.from(value);
   const hidden = chars.length - keep.keepFirst - keep.keepLast;
   if (hidden < 1) return undefined;
   const head = chars.slice(0, keep.keepFirst).join('');
@@ -122,11 +138,11 @@ function maskCodePoints(chars: readonly string[], keep: Required<PartialKeep>, f
   return head + '*'.repeat(fixed ?? hidden) + tail;
 }
 
-function masked(tag: string, chars: readonly string[], keep: Required<PartialKeep>, fixed?: number): PartialResult {
-  const value = maskCodePoints(chars, keep, fixed);
-  return value === undefined
+function masked(tag: string, value: string, keep: Required<PartialKeep>, fixed?: number): PartialResult {
+  const out = maskCodePoints(value, keep, fixed);
+  return out === undefined
     ? fail(tag, 'too short to hide any character with the configured keep counts')
-    : { ok: true, value };
+    : { ok: true, value: out };
 }
 
 /** Stop tokens at or below province level that are not districts/counties: skipped while looking for the district. */
@@ -153,21 +169,23 @@ const BELOW_DISTRICT = [
  * place word below district level met first (小区, 社区, 开发区, …) or no token at all means it cannot be parsed.
  */
 function maskAddress(value: string, opts: PartialOptions | undefined): PartialResult {
-  const chars = Array.from(value);
   const o = opts?.address;
   if (o !== undefined && (o.keepFirst !== undefined || o.keepLast !== undefined)) {
     const keep = { keepFirst: o.keepFirst ?? 0, keepLast: o.keepLast ?? 0 };
     assertKeep('address', keep);
-    return masked('address', chars, keep, 4);
+    return masked('address', value, keep, 4);
   }
+  const chars = SURROGATE.test(value) ? Array.from(value) : value;
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
     if (c !== '区' && c !== '县') continue;
-    const prefix = chars.slice(0, i + 1).join('');
+    const prefix = typeof chars === 'string' ? chars.slice(0, i + 1) : chars.slice(0, i + 1).join('');
     if (ABOVE_DISTRICT.some((w) => prefix.endsWith(w))) continue;
     if (BELOW_DISTRICT.some((w) => prefix.endsWith(w)))
       return fail('address', 'a place below district level comes before any district');
     if (i === 0) return fail('address', 'no place name before the district token');
+    // an address that ends at its district would be shown whole: nothing is hidden, so it is not a partial mask
+    if (i === chars.length - 1) return fail('address', 'nothing after the district to hide');
     return { ok: true, value: prefix + '****' };
   }
   return fail('address', 'no district-level 区/县 token found');
@@ -188,23 +206,23 @@ export function partialMask(tag: string | undefined, value: string, opts?: Parti
   switch (tag) {
     case 'person_name':
       if (value.trim() === '') return fail(tag, 'blank');
-      return masked(tag, Array.from(value), keepFor(tag, opts));
+      return masked(tag, value, keepFor(tag, opts));
     case 'cn_id_card': {
-      const parsed = parseResidentId(value);
-      if (!parsed.ok) return fail(tag, RESIDENT_ID_PROBLEM_TEXT[parsed.problem]);
-      return masked(tag, Array.from(value), keepFor(tag, opts));
+      const problem = residentIdProblem(value);
+      if (problem !== null) return fail(tag, RESIDENT_ID_PROBLEM_TEXT[problem]);
+      return masked(tag, value, keepFor(tag, opts));
     }
     case 'cn_mobile':
       if (!/^1\d{10}$/.test(value)) return fail(tag, 'not an 11-digit mainland mobile number starting with 1');
-      return masked(tag, Array.from(value), keepFor(tag, opts));
+      return masked(tag, value, keepFor(tag, opts));
     case 'bank_card':
       if (!/^\d{12,19}$/.test(value)) return fail(tag, 'not a card number of 12–19 digits');
-      return masked(tag, Array.from(value), keepFor(tag, opts));
+      return masked(tag, value, keepFor(tag, opts));
     case 'email': {
       const m = EMAIL.exec(value);
       if (m === null) return fail(tag, 'not an address of the form local@domain.tld');
       const [, local = '', domain = ''] = m;
-      const r = masked(tag, Array.from(local), keepFor(tag, opts), 3);
+      const r = masked(tag, local, keepFor(tag, opts), 3);
       return r.ok ? { ok: true, value: `${r.value}@${domain}` } : r;
     }
     case 'address':
@@ -213,7 +231,7 @@ export function partialMask(tag: string | undefined, value: string, opts?: Parti
       const m = PHONE.exec(value);
       if (m === null) return fail(tag, 'not a mainland landline number (area code, optional -/space, 7–8 digits)');
       const [, area = '', sep = '', local = ''] = m;
-      const r = masked(tag, Array.from(local), keepFor(tag, opts));
+      const r = masked(tag, local, keepFor(tag, opts));
       return r.ok ? { ok: true, value: area + sep + r.value } : r;
     }
   }

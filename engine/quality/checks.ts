@@ -15,7 +15,7 @@
  */
 import type { ColumnType, Row } from '../../schemas/index.ts';
 import { unrepresentable } from '../delivery/representable.ts';
-import { parseResidentId } from '../masking/gb11643.ts';
+import { residentIdProblem } from '../masking/gb11643.ts';
 
 export type QualityCheck = 'null' | 'type' | 'length' | 'check-digit' | 'code-table' | 'duplicate-key';
 
@@ -89,7 +89,8 @@ export function compileQualityChecks(rules: QualityRules): RowChecker {
     }
     if (col.tag === 'cn_id_card') {
       parts.push((v, out) => {
-        if (v !== null && !parseResidentId(v.trimEnd()).ok) out.push({ column: name, check: 'check-digit' });
+        if (v !== null && residentIdProblem(v.length === 18 ? v : v.trimEnd()) !== null)
+          out.push({ column: name, check: 'check-digit' });
       });
     }
     const codes = col.codeTable;
@@ -100,11 +101,21 @@ export function compileQualityChecks(rules: QualityRules): RowChecker {
       });
     }
     if (parts.length === 1) checks.push({ name, run: parts[0]! });
-    else if (parts.length > 1) checks.push({ name, run: (v, out) => parts.forEach((p) => p(v, out)) });
+    else if (parts.length > 1) {
+      checks.push({
+        name,
+        run: (v, out) => {
+          for (let i = 0; i < parts.length; i++) parts[i]!(v, out);
+        },
+      });
+    }
   }
   return (row) => {
     const out: QualityFailure[] = [];
-    for (const c of checks) if (Object.hasOwn(row, c.name)) c.run(row[c.name]!, out);
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i]!;
+      if (Object.hasOwn(row, c.name)) c.run(row[c.name]!, out);
+    }
     return out;
   };
 }

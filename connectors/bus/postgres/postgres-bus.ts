@@ -3,6 +3,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AppendResult, Bus } from '../../../engine/ports/index.ts';
 import type { ChangeEvent, SourceEvent } from '../../../schemas/index.ts';
+import { DecodedRows } from './decoded-rows.ts';
 import { decodeRow, encodeRow, type StoredEvent } from './row-codec.ts';
 
 /** At most this many events in one batch row … */
@@ -187,6 +188,8 @@ interface Known {
 export class PostgresBus implements Bus {
   private readonly known = new Map<string, Known>();
 
+  private readonly decoded = new DecodedRows();
+
   constructor(private readonly pool: pg.Pool) {}
 
   async append(
@@ -350,17 +353,43 @@ export class PostgresBus implements Bus {
    * rows do not overlap, so they are the row holding after + 1 (found by the index, not by scanning the resource's
    * older rows) and the rows starting up to `upper` — at most upper - after rows.
    */
+  /** The rows overlapping (after, upper]; rows already decoded (DecodedRows) come without their events. */
   private async rows(resource: string, after: bigint, upper: bigint): Promise<BatchRow[]> {
+    const cached = this.decoded.cachedBetween(resource, after, upper, MAX_ROW_EVENTS);
     const { rows } = await this.pool.query<BatchRow>(
-      `select first_seq, last_seq, events from sluice_bus_batches
+      `select first_seq, last_seq, case when first_seq = any($5::bigint[]) then null else events end as events
+         from sluice_bus_batches
         where resource = $1 and last_seq > $2 and first_seq <= $3
           and first_seq >= coalesce(
                 (select max(first_seq) from sluice_bus_batches where resource = $1 and first_seq <= $2::bigint + 1), 0)
         order by first_seq
         limit $4`,
-      [resource, after.toString(), upper.toString(), (upper - after).toString()],
+      [resource, after.toString(), upper.toString(), (upper - after).toString(), cached],
     );
     return rows;
+  }
+
+  /** Every event of a row, decoded once for all readers. */
+  private async rowEvents(resource: string, row: BatchRow): Promise<ChangeEvent[]> {
+    const first = BigInt(row.first_seq);
+    const hit = this.decoded.get(resource, first);
+    if (hit) return hit;
+    let json = row.events;
+    if (json === null) {
+      // evicted since the query was planned: fetch this row again
+      const { rows } = await this.pool.query<{ events: unknown }>(
+        'select events from sluice_bus_batches where resource = $1 and first_seq = $2',
+        [resource, row.first_seq],
+      );
+      json = rows[0]?.events;
+    }
+    const events = decodeRow(json) as ChangeEvent[];
+    for (let k = 0; k < events.length; k++) {
+      events[k]!.resource = resource;
+      events[k]!.seq = (first + BigInt(k)).toString();
+    }
+    this.decoded.set(resource, first, events);
+    return events;
   }
 
   async *read(
@@ -392,13 +421,8 @@ export class PostgresBus implements Bus {
           const to = Number(last - first); // index of the last seq in range
           if (from > BigInt(to)) continue;
           const i0 = from > 0n ? Number(from) : 0;
-          const stored = decodeRow(row.events, i0, to);
-          for (let k = 0; k < stored.length; k++) {
-            const e = stored[k] as ChangeEvent;
-            e.resource = resource;
-            e.seq = (first + BigInt(i0 + k)).toString();
-            buffer.push(e);
-          }
+          const all = await this.rowEvents(resource, row);
+          for (let k = i0; k <= to && k < all.length; k++) buffer.push(all[k]!);
           fetched = last;
         }
         // seqs are dense: rows ending before the page's end mean there is nothing more (yet) up to toInclusive
