@@ -49,6 +49,9 @@ type QueueItem = { tx: CommittedTx; commitMs: number } | { idle: number };
 
 const HEARTBEAT_PREFIX = 'sluice.heartbeat';
 
+/** Messages above this size get a status reply before and after their (synchronous) decoding and spooling. */
+const LARGE_MESSAGE = 1 << 20;
+
 /**
  * PostgreSQL logical replication with a pgoutput protocol-2 decoder of our own on `pg`'s replication connection
  * (REFERENCE: pg-logical-replication cannot stream large transactions, confirms on its own timer and spends most of
@@ -407,6 +410,11 @@ export class PostgresSource implements Source {
     const { buf, frames } = chunk;
     for (let i = 0; i < frames.length; i += 3) {
       const walStart = frames[i + 2]!;
+      // A large message (a big value) takes long to decode and spool, and no status timer runs meanwhile: answer the
+      // server around it, so a busy machine does not look like a dead client to wal_sender_timeout — a timeout here
+      // would make it send the same message again, and time out again.
+      const large = frames[i + 1]! - frames[i]! > LARGE_MESSAGE;
+      if (large) this.stream?.sendStatus(this.confirmed);
       const msg = decoder.decode(buf, frames[i]!, frames[i + 1]!);
       if (!msg) continue;
       if (msg.tag === 'message') {
@@ -414,6 +422,7 @@ export class PostgresSource implements Source {
         continue;
       }
       const tx = assembler.push(msg, walStart);
+      if (large) this.stream?.sendStatus(this.confirmed);
       if (tx) this.enqueue(tx);
     }
     if (chunk.walEnd > 0) this.advanceIdle(chunk.walEnd, assembler);
