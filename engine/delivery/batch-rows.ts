@@ -59,6 +59,7 @@ export interface RowRules {
 }
 
 const NONE: readonly QualityFailure[] = Object.freeze([]);
+const MAYBE_UNREPRESENTABLE = new Set(['decimal', 'date', 'timestamp', 'list']);
 
 type Routed = { op: ChangeEvent['op']; image: Row } | null;
 
@@ -128,6 +129,12 @@ export function buildBatchRows(
   let max = '';
   const sys = masks.length;
   const policy = rules.quality?.onFailure ?? 'flag';
+  // decided once per column, not per value: clear values pass as they are; only the clear values of these types can
+  // lack a value in their delivered type (masked outputs are text, binary or null)
+  const clear = masks.map((m) => m.strategy === 'clear');
+  const checkType = columns.slice(0, sys).map((c, i) => clear[i]! && MAYBE_UNREPRESENTABLE.has(c.type.kind));
+  const counts = masks.map(() => 0); // non-null values written, per column
+  const fallbacks = masks.map(() => 0); // of which hashed instead of partially masked or generalized
   for (const e of events) {
     const routed = routeEvent(e, rules.filter);
     if (!routed) {
@@ -158,19 +165,23 @@ export function buildBatchRows(
       const m = masks[c]!;
       // own properties only: a column named like an Object.prototype member (constructor, toString) is a column
       const raw = Object.hasOwn(row, m.field) ? (row[m.field] ?? null) : null;
-      const out = m.apply(raw);
-      if (out.fallback) maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
-      let value = out.value;
+      let value: string | null;
+      if (clear[c]) value = raw;
+      else {
+        const out = m.apply(raw);
+        value = out.value;
+        if (out.fallback) {
+          maskFallbacks.push({ column: m.field, row: r, reason: out.reason ?? 'unparseable' });
+          if (value !== null) fallbacks[c]!++;
+        }
+      }
       if (value !== null) {
-        const reason = whyUnrepresentable(columns[c]!.type, value);
+        const reason = checkType[c] ? whyUnrepresentable(columns[c]!.type, value) : null;
         if (reason) {
           unrepresentable.push({ column: m.field, row: r, reason });
           (rowQuality ??= {})[m.field] = value;
           value = null;
-        } else {
-          const strategy = out.fallback ?? m.strategy;
-          masked[strategy] = (masked[strategy] ?? 0) + 1;
-        }
+        } else counts[c]!++;
       }
       values[c]!.push(value);
     }
@@ -190,6 +201,11 @@ export function buildBatchRows(
     if (min === '' || e.commitTs < min) min = e.commitTs;
     if (e.commitTs > max) max = e.commitTs;
   }
+  masks.forEach((m, c) => {
+    const own = counts[c]! - fallbacks[c]!;
+    if (own > 0) masked[m.strategy] = (masked[m.strategy] ?? 0) + own;
+    if (fallbacks[c]! > 0) masked.hash = (masked.hash ?? 0) + fallbacks[c]!;
+  });
   if (anyUnchanged) {
     columns.push(UNCHANGED_COLUMN);
     values.push(unchanged);
