@@ -23,6 +23,12 @@ interface Ctx {
   n: number;
 }
 
+/**
+ * Short enough that a test sees a missing status update (the backpressure test pauses for 3×), long enough that a
+ * loaded CI machine does not end streams by itself.
+ */
+const WAL_SENDER_TIMEOUT_S = 4;
+
 /** A fresh table and a source for it (own slot), started. */
 async function fresh(ctx: Ctx, opts: Partial<PostgresSourceOptions> = {}) {
   const k = ++ctx.n;
@@ -46,6 +52,39 @@ async function fresh(ctx: Ctx, opts: Partial<PostgresSourceOptions> = {}) {
   const abort = new AbortController();
   await source.start(abort.signal, { lastPosition: null, checkpoint: null });
   return { id, table, resource, source, abort, spoolDir, slot: source.slot, make };
+}
+
+/**
+ * {@link pump}, restarted from what the bus holds when the stream fails — as the engine's pump does (on a loaded
+ * machine the short wal_sender_timeout of these servers can end a stream). `current()` is the source in use.
+ */
+function resilientPump(
+  first: PostgresSource,
+  make: () => PostgresSource,
+  bus: MemoryBus,
+  signal: AbortSignal,
+  log: (m: string) => void,
+) {
+  let source = first;
+  let restarts = 0;
+  const running = (async () => {
+    for (;;) {
+      try {
+        return await pump(source, bus, signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        restarts++;
+        log(`stream failed (${(e as Error).message}); restarted from the bus`);
+        await source.close();
+        source = make();
+        await source.start(signal, {
+          lastPosition: await bus.sourcePosition(source.id),
+          checkpoint: await bus.sourceCheckpoint(source.id),
+        });
+      }
+    }
+  })();
+  return { running, current: () => source, restarts: () => restarts };
 }
 
 /** Moves batches into the bus and confirms them, like the engine's pump, until stopped. */
@@ -90,10 +129,10 @@ for (const [label, binDir] of VERSIONS) {
   const ctx = { label, n: 0 } as Ctx;
 
   test.before(async () => {
-    // 64 kB (the minimum) makes ordinary transactions stream; a 2 s sender timeout makes backpressure bite
+    // 64 kB (the minimum) makes ordinary transactions stream; a short sender timeout makes backpressure bite
     ctx.server = await startPostgres(
       'sluice-stream-',
-      { logical_decoding_work_mem: '64kB', wal_sender_timeout: '2s' },
+      { logical_decoding_work_mem: '64kB', wal_sender_timeout: `${WAL_SENDER_TIMEOUT_S}s` },
       binDir,
     );
     ctx.url = (await ctx.server.database('provider')).url;
@@ -147,29 +186,9 @@ for (const [label, binDir] of VERSIONS) {
   });
 
   test(`${ctx.label}: a 48 MB value — one message over hundreds of socket reads — arrives whole, and the stream goes on`, async (t) => {
-    const { id, table, resource, source: first, abort, make } = await fresh(ctx);
+    const { table, resource, source, abort, make } = await fresh(ctx);
     const bus = new MemoryBus();
-    // Like the engine's pump, a stream that fails (on a loaded machine the 2 s wal_sender_timeout can end it) is
-    // started again from what the bus holds; what this test asserts is that the value arrives whole at all.
-    let source = first;
-    let restarts = 0;
-    const running = (async () => {
-      for (;;) {
-        try {
-          return await pump(source, bus, abort.signal);
-        } catch (e) {
-          if (abort.signal.aborted) return;
-          restarts++;
-          t.log(`stream failed (${(e as Error).message}); restarted from the bus`);
-          await source.close();
-          source = make();
-          await source.start(abort.signal, {
-            lastPosition: await bus.sourcePosition(id),
-            checkpoint: await bus.sourceCheckpoint(id),
-          });
-        }
-      }
-    })();
+    const p = resilientPump(source, make, bus, abort.signal, (m) => t.log(m));
     try {
       const size = 48 << 20;
       await ctx.admin.query(`insert into ${table} values (1, repeat('ab', ${size / 2}))`);
@@ -179,18 +198,18 @@ for (const [label, binDir] of VERSIONS) {
       t.is(big!.after!.v!.length, size);
       t.true(big!.after!.v === 'ab'.repeat(size / 2), 'the value is exactly the one written');
       t.is(next!.after!.v, 'after');
-      t.true(restarts <= 3, `${restarts} restarts`);
+      t.true(p.restarts() <= 3, `${p.restarts()} restarts`);
     } finally {
       abort.abort();
-      await source.close();
-      await running.catch(() => {});
+      await p.current().close();
+      await p.running.catch(() => {});
     }
   });
 
   test(`${ctx.label}: streamed transactions: interleaved, a rolled-back savepoint dropped, nothing before commit, the confirmed position never inside an open one`, async (t) => {
-    const { table, resource, source, abort, slot, spoolDir } = await fresh(ctx);
+    const { table, resource, source, abort, slot, spoolDir, make } = await fresh(ctx);
     const bus = new MemoryBus();
-    const running = pump(source, bus, abort.signal);
+    const p = resilientPump(source, make, bus, abort.signal, (m) => t.log(m));
     const c1 = new pg.Client({ connectionString: ctx.url });
     const c2 = new pg.Client({ connectionString: ctx.url });
     await c1.connect();
@@ -241,8 +260,8 @@ for (const [label, binDir] of VERSIONS) {
       await c1.end();
       await c2.end();
       abort.abort();
-      await source.close();
-      await running.catch(() => {});
+      await p.current().close();
+      await p.running.catch(() => {});
     }
   });
 
@@ -254,7 +273,8 @@ for (const [label, binDir] of VERSIONS) {
       for (let i = 1; i <= 300; i++) await ctx.admin.query(`insert into ${table} values (${i}, 'v')`);
       const it = source.read({ maxEvents: 1000, signal: abort.signal })[Symbol.asyncIterator]();
       let batch = (await it.next()).value!;
-      await new Promise((r) => setTimeout(r, 6000)); // nobody consumes: the walsender would time out after 2 s
+      // nobody consumes: the walsender would time out after WAL_SENDER_TIMEOUT_S without our status updates
+      await new Promise((r) => setTimeout(r, 3 * WAL_SENDER_TIMEOUT_S * 1000));
       t.is(source.status().state, 'STREAMING', source.status().error ?? '');
       for (;;) {
         await bus.append(source.id, batch.events, { checkpoint: batch.checkpoint });
