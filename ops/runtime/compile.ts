@@ -120,6 +120,20 @@ export function cycleGrant(cfg: () => Config, subscription: string, usage: () =>
   };
 }
 
+/**
+ * After a runtime classification changed the resource: what the subscription shows between cycles (its grant now,
+ * without usage) and the masking options of its fields. The cycle itself decides again anyway (`grant`).
+ */
+export function regrant(sub: ScheduledSubscription, cfg: Config): void {
+  const g = grantFor(cfg, sub.id, new Date());
+  sub.fields = g.fields;
+  sub.denied = g.problems.map(denial);
+  sub.masking = maskingOptions(
+    cfg,
+    cfg.resources.find((r) => r.id === sub.resource)!,
+  );
+}
+
 /** The fields granted now (no usage counted): what status shows between cycles. */
 export function grantedFields(cfg: Config, subscription: string): ScheduledSubscription['fields'] {
   return grantFor(cfg, subscription, new Date()).fields;

@@ -15,14 +15,7 @@ import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
 import { EngineMetrics } from '../metrics/metrics.ts';
 import { formatPath } from '../config/issues.ts';
 import { semanticIssues } from '../config/semantic.ts';
-import {
-  buildSources,
-  compileSubscriptions,
-  cycleGrant,
-  grantedFields,
-  sourceResources,
-  withConfigPath,
-} from './compile.ts';
+import { buildSources, compileSubscriptions, cycleGrant, regrant, sourceResources, withConfigPath } from './compile.ts';
 import { RuntimeCatalog } from './runtime-catalog.ts';
 import { onlineIssues } from '../config/online-checks.ts';
 import { rowRules } from './row-rules.ts';
@@ -110,9 +103,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       state,
       async (resource, before) => {
         const now = catalog.config();
-        for (const sub of subs.values()) {
-          if (sub.resource === resource.id) sub.fields = grantedFields(now, sub.id);
-        }
+        for (const sub of subs.values()) if (sub.resource === resource.id) regrant(sub, now);
         const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
         if (columns(resource) !== columns(before)) {
           sources.find((x) => x.id === resource.provider)?.reconfigure(sourceResources(now, resource.provider));
