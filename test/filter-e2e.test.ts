@@ -50,7 +50,12 @@ test.before(async () => {
             codeTable: { '110105': '朝阳区', '110108': '海淀区', '110101': '东城区' },
           },
           amount: { level: 'general', share: 'unconditional' },
-          id_card: { level: 'important', tag: 'cn_id_card', share: 'conditional' },
+          id_card: {
+            level: 'important',
+            tag: 'cn_id_card',
+            share: 'conditional',
+            conditions: { purposes: ['audit'], maxDeliveries: 2 },
+          },
           paid_on: { level: 'general', share: 'unconditional' },
         },
         quality: { onFailure: 'hold' },
@@ -217,3 +222,37 @@ test.serial('validate --online and run start check filter types and the replica 
   t.is((await exitWithin(s, 30_000)).code, 1);
   t.regex(s.output(), /subscriptions\[0\]\.filter: column 10: /);
 });
+
+test.serial(
+  'conditions are decided at every cycle: after maxDeliveries the field is withheld, shown in status and metrics',
+  async (t) => {
+    const before = await busHead();
+    await provider.query(`insert into payments values (20, '110108', 800, '11010519491231002X', '2026-03-01')`);
+    await waitFor('the insert on the bus', async () => (await busHead()) >= before + 1);
+    // big-east delivered twice already (the tests above): id_card has reached its maxDeliveries
+    const { r, file } = await cycle('big-east', '2026-12-04T10:00:00Z');
+    t.deepEqual(
+      r.denied.map((d) => [d.field, d.reason]),
+      [['id_card', 'max-deliveries']],
+    );
+    const { types, rows } = await readWithDuckDB(file!, 'select * from t');
+    t.false('id_card' in types, 'the withheld field is not in the file');
+    t.deepEqual(
+      rows.map((x) => [x.id, x.amount]),
+      [['20', '800.00']],
+    );
+    const status = (await (await fetch(`${engine!.apiUrl}/v1/status`)).json()) as {
+      subscriptions: { id: string; denied: { field: string; reason: string }[] }[];
+    };
+    t.like(status.subscriptions.find((s) => s.id === 'big-east')!.denied[0], {
+      field: 'id_card',
+      reason: 'max-deliveries',
+    });
+    const metrics = await (await fetch(`${engine!.apiUrl}/metrics`)).text();
+    t.regex(metrics, /sluice_authz_denials_total\{reason="max-deliveries"\} 1/);
+    const usage = await state.query<{ deliveries: string }>(
+      "select deliveries from sluice_field_usage where subscription = 'big-east' and field = 'id_card'",
+    );
+    t.is(usage.rows[0]?.deliveries, '2');
+  },
+);
