@@ -101,10 +101,20 @@ test('a slot dropped behind the running engine: the source stops with SLOT_INVAL
   try {
     await env.client.query(`insert into things values (1, 'a')`);
     await waitFor('the change on the bus', async () => (await busCount(env.stateUrl)) === 1);
-    await env.client.query(
-      `select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = 'sluice_prov' and active_pid is not null`,
-    );
-    await env.client.query(`select pg_drop_replication_slot('sluice_prov')`);
+    // The walsender may still hold the slot for a moment after it is told to go, or the engine may have reconnected
+    // already (55006 "slot is active"): terminate and drop until the drop succeeds.
+    await waitFor('the slot dropped behind the engine', async () => {
+      await env.client.query(
+        `select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = 'sluice_prov' and active_pid is not null`,
+      );
+      try {
+        await env.client.query(`select pg_drop_replication_slot('sluice_prov')`);
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === '55006') return false;
+        throw e;
+      }
+    });
     await env.client.query(`insert into things values (2, 'lost unless re-snapshotted')`);
     const failed = await waitFor(
       'the source to report the missing slot',
