@@ -46,6 +46,7 @@ import type { ResourceSchema } from '../engine/ports/index.ts';
 import { decideGrant } from '../engine/rules/grant.ts';
 import { rowRules } from '../ops/runtime/row-rules.ts';
 import type { ChangeEvent, ResourceConfig, SubscriberConfig, SubscriptionConfig } from '../schemas/index.ts';
+import { GIVEN_NAMES, SURNAMES } from '../engine/testing/sample-names.ts';
 
 const N = Number(process.env.BENCH_RULES_ROWS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -151,28 +152,6 @@ function prng(seed: number): () => number {
   };
 }
 
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '欧阳', '司马'];
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-  '明',
-  '超',
-  '秀英',
-];
-
 export function makeEvents(n: number, seed: number): ChangeEvent[] {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -196,7 +175,7 @@ export function makeEvents(n: number, seed: number): ChangeEvent[] {
     const r = REGIONS[region]!;
     const after = {
       id,
-      name: pick(SURNAMES) + pick(GIVEN) + (rand() < 0.6 ? pick(GIVEN) : ''),
+      name: pick(SURNAMES) + pick(GIVEN_NAMES) + (rand() < 0.6 ? pick(GIVEN_NAMES) : ''),
       id_card: idCard,
       mobile: '1' + pick(['3', '5', '7', '8', '9']) + digits(9),
       bank_card: '6222' + digits(15),

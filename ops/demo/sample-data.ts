@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { generateResidentId } from '../../engine/masking/index.ts';
+import { GIVEN_NAMES, SURNAMES } from '../../engine/testing/sample-names.ts';
 
 /** Deterministic PRNG (mulberry32) so a seed gives the same sample rows on every machine. */
 export function prng(seed: number): () => number {
@@ -13,53 +14,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-const SURNAMES = [
-  '王',
-  '李',
-  '张',
-  '刘',
-  '陈',
-  '杨',
-  '黄',
-  '赵',
-  '吴',
-  '周',
-  '徐',
-  '孙',
-  '马',
-  '朱',
-  '胡',
-  '郭',
-  '何',
-  '林',
-  '欧阳',
-  '司马',
-];
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '秀英',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-  '明',
-  '超',
-  '秀兰',
-  '霞',
-  '平',
-  '刚',
-  '桂英',
-];
 const DIAGNOSES = ['慢性肾病', '糖尿病', '高血压', '脑梗后遗症', '无', '肢体残疾二级', '视力残疾一级'];
 const MOBILE_PREFIXES = ['130', '131', '135', '138', '139', '150', '151', '158', '177', '186', '188', '199'];
 
@@ -77,7 +31,7 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 export function sampleRecipient(r: () => number): Recipient {
   const digits = Array.from({ length: 8 }, () => Math.floor(r() * 10)).join('');
   return {
-    name: pick(r, SURNAMES) + pick(r, GIVEN) + (r() < 0.5 ? pick(r, GIVEN) : ''),
+    name: pick(r, SURNAMES) + pick(r, GIVEN_NAMES) + (r() < 0.5 ? pick(r, GIVEN_NAMES) : ''),
     id_card: generateResidentId(r),
     mobile: pick(r, MOBILE_PREFIXES) + digits,
     amount: (300 + Math.floor(r() * 150000) / 100).toFixed(2),

@@ -21,6 +21,7 @@ import type {
   SubscriberConfig,
   SubscriptionConfig,
 } from '../../../schemas/index.ts';
+import { GIVEN_NAMES, SURNAMES } from '../sample-names.ts';
 
 /** The instant every grant of the property is decided for. */
 export const AT = '2026-06-01T00:00:00.000Z';
@@ -49,32 +50,15 @@ function lcg(seed: number): () => number {
 // Values, by column type and tag
 // ---------------------------------------------------------------------------------------------------------------
 
-const SURNAMES = ['张', '王', '李', '赵', '陈', '刘', '欧阳', '司马', '诸葛', '上官'];
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-  '秀英',
-  '桂英',
-];
 const personName: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.constantFrom(...SURNAMES), fc.constantFrom(...GIVEN)).map(([a, b]) => a + b) },
+  {
+    weight: 8,
+    arbitrary: fc.tuple(fc.constantFrom(...SURNAMES), fc.constantFrom(...GIVEN_NAMES)).map(([a, b]) => a + b),
+  },
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.constantFrom(...SURNAMES), fc.constantFrom(...GIVEN), fc.constantFrom(...GIVEN))
+      .tuple(fc.constantFrom(...SURNAMES), fc.constantFrom(...GIVEN_NAMES), fc.constantFrom(...GIVEN_NAMES))
       .map(([a, b, c]) => a + b + c),
   },
   { weight: 1, arbitrary: fc.constantFrom('阿卜杜拉·买买提', '𠀀三', 'Zhang San', '张', ' ') },
