@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../../engine/errors.ts';
 import { catalogCommand, classifyCommand } from './catalog.ts';
 import { demoCommand } from './demo.ts';
+import { doctorCommand } from './doctor.ts';
 import { qualityCommand } from './quality.ts';
 import { decryptCommand, keygenCommand, keysCommand } from './keys.ts';
 import { EXIT } from './exit-codes.ts';
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   keygenCommand(program, set);
   decryptCommand(program, set);
   keysCommand(program, set);
+  doctorCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -215,8 +215,20 @@ export class PostgresSource implements Source {
   private async ensurePublication(client: pg.Client): Promise<void> {
     const tables = this.opts.resources.map((r) => quoteTable(parseTable(r.table))).join(', ');
     const exists = await client.query('select 1 from pg_publication where pubname = $1', [this.publication]);
-    if (exists.rowCount === 0) await client.query(`create publication ${this.publication} for table ${tables}`);
-    else await client.query(`alter publication ${this.publication} set table ${tables}`);
+    if (exists.rowCount === 0) {
+      await client.query(`create publication ${this.publication} for table ${tables}`);
+      return;
+    }
+    // A publication the DBA made (as the tables' owner) that already has every table is used as it is: altering it
+    // would need its owner's rights. Extra tables in it are harmless (their changes are not bound to a resource).
+    const { rows } = await client.query<{ t: string }>(
+      `select schemaname || '.' || tablename as t from pg_publication_tables where pubname = $1`,
+      [this.publication],
+    );
+    const published = new Set(rows.map((r) => r.t));
+    const wanted = this.opts.resources.map((r) => parseTable(r.table)).map((t) => `${t.schema}.${t.name}`);
+    if (wanted.every((t) => published.has(t))) return;
+    await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
   /** Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. */
