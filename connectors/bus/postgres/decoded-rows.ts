@@ -11,7 +11,7 @@ export class DecodedRows {
   private readonly firsts = new Map<string, Set<bigint>>();
   private events = 0;
 
-  constructor(private readonly maxEvents = 200_000) {}
+  constructor(private readonly maxEvents = 50_000) {}
 
   private static id(resource: string, first: bigint): string {
     return `${resource}\u0000${first}`;
