@@ -47,6 +47,7 @@ import { decideGrant } from '../engine/rules/grant.ts';
 import { rowRules } from '../ops/runtime/row-rules.ts';
 import type { ChangeEvent, ResourceConfig, SubscriberConfig, SubscriptionConfig } from '../schemas/index.ts';
 import { GIVEN_NAMES, SURNAMES } from '../engine/testing/sample-names.ts';
+import { prng } from '../engine/testing/prng.ts';
 
 const N = Number(process.env.BENCH_RULES_ROWS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -139,18 +140,6 @@ const GENERALIZE: Record<string, GeneralizeOptions> = Object.fromEntries(
 );
 
 // --- the data -------------------------------------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so every run and machine masks the same values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function makeEvents(n: number, seed: number): ChangeEvent[] {
   const rand = prng(seed);

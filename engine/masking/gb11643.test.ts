@@ -6,6 +6,7 @@ import {
   parseResidentId,
   residentIdCheckChar,
 } from './gb11643.ts';
+import { prng as mulberry32 } from '../testing/prng.ts';
 
 // The first two are the standard's own examples; the rest were computed by hand from the weights.
 const VALID = [
@@ -74,18 +75,6 @@ test('parseResidentId parts and sex', (t) => {
   const m = parseResidentId('440524188001010014');
   t.true(m.ok && m.id.sex === 'male');
 });
-
-/** Small deterministic PRNG (mulberry32) so the test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('generateResidentId is always valid over 1000 draws', (t) => {
   const rand = mulberry32(11643);

@@ -2,18 +2,6 @@ import { readFileSync } from 'node:fs';
 import { generateResidentId } from '../../engine/masking/index.ts';
 import { GIVEN_NAMES, SURNAMES } from '../../engine/testing/sample-names.ts';
 
-/** Deterministic PRNG (mulberry32) so a seed gives the same sample rows on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const DIAGNOSES = ['慢性肾病', '糖尿病', '高血压', '脑梗后遗症', '无', '肢体残疾二级', '视力残疾一级'];
 const MOBILE_PREFIXES = ['130', '131', '135', '138', '139', '150', '151', '158', '177', '186', '188', '199'];
 

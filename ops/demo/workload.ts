@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../../engine/ports/index.ts';
-import { prng, sampleRecipient } from './sample-data.ts';
+import { prng } from '../../engine/testing/prng.ts';
+import { sampleRecipient } from './sample-data.ts';
 
 /**
  * A small provider workload for the demo: inserts, updates and deletes on relief_recipients at about `perSecond`

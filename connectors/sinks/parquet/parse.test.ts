@@ -7,18 +7,7 @@ import { parseDecimalInto } from './parse-decimal.ts';
 import { parseFloat64Into, parseInt16Into, parseInt32Into, parseInt64Into } from './parse-number.ts';
 import { daysFromCivil, parseDateInto, parseTimeInto, parseTimestampInto } from './parse-temporal.ts';
 import { QualitySink } from './quality.ts';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../../engine/testing/prng.ts';
 
 function decimal(s: string, p: number, sc: number): bigint | string {
   const out = new Uint32Array(4);
