@@ -125,6 +125,19 @@ export interface OrExpr extends Span {
 export type FilterExpr =
   CompareExpr | InExpr | BetweenExpr | IsNullExpr | LikeExpr | TruthExpr | NotExpr | AndExpr | OrExpr;
 
+/** A condition that is not a combination of others (not and/or/not). */
+export type PredicateExpr = Exclude<FilterExpr, NotExpr | AndExpr | OrExpr>;
+
+/** The predicates of a filter in source order, through every and/or/not. */
+export function predicatesOf(e: FilterExpr, out: PredicateExpr[] = []): PredicateExpr[] {
+  if (e.kind === 'and' || e.kind === 'or') {
+    predicatesOf(e.left, out);
+    predicatesOf(e.right, out);
+  } else if (e.kind === 'not') predicatesOf(e.operand, out);
+  else out.push(e);
+  return out;
+}
+
 /** A problem with a filter, pointing at the token that causes it. */
 export interface FilterError {
   /** Plain words naming the offending token, e.g. `expected ")" but found "and"`. */

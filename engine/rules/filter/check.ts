@@ -4,7 +4,15 @@
  */
 
 import type { ColumnType } from '../../../schemas/column-type.ts';
-import { errorAt, type FieldRef, type FilterError, type FilterExpr, type Literal } from './ast.ts';
+import {
+  errorAt,
+  predicatesOf,
+  type FieldRef,
+  type FilterError,
+  type FilterExpr,
+  type Literal,
+  type PredicateExpr,
+} from './ast.ts';
 import { describeField, familyOf, fieldsProblem, literalProblem, opaqueProblem } from './typing.ts';
 
 /** Every field reference of a filter, in source order. */
@@ -13,28 +21,19 @@ export function filterFieldRefs(ast: FilterExpr): { name: string; offset: number
   const add = (f: FieldRef): void => {
     out.push({ name: f.name, offset: f.offset, length: f.length });
   };
-  const visit = (e: FilterExpr): void => {
+  for (const e of predicatesOf(ast)) {
     switch (e.kind) {
-      case 'and':
-      case 'or':
-        visit(e.left);
-        visit(e.right);
-        return;
-      case 'not':
-        visit(e.operand);
-        return;
       case 'compare':
         if (e.left.kind === 'field') add(e.left);
         if (e.right.kind === 'field') add(e.right);
-        return;
+        break;
       case 'truth':
         if (e.operand.kind === 'field') add(e.operand);
-        return;
+        break;
       default:
         add(e.field);
     }
-  };
-  visit(ast);
+  }
   return out;
 }
 
@@ -91,16 +90,8 @@ export function checkFilter(ast: FilterExpr, columns: ReadonlyMap<string, Column
       if (why) errors.push(errorAt(v, why));
     }
   };
-  const visit = (e: FilterExpr): void => {
+  const visit = (e: PredicateExpr): void => {
     switch (e.kind) {
-      case 'and':
-      case 'or':
-        visit(e.left);
-        visit(e.right);
-        return;
-      case 'not':
-        visit(e.operand);
-        return;
       case 'isNull':
         typeOf(e.field);
         return;
@@ -142,6 +133,6 @@ export function checkFilter(ast: FilterExpr, columns: ReadonlyMap<string, Column
       }
     }
   };
-  visit(ast);
+  for (const e of predicatesOf(ast)) visit(e);
   return errors;
 }
