@@ -61,7 +61,7 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
   for (const s of cfg.subscriptions) {
     const resource = cfg.resources.find((r) => r.id === s.resource)!;
     const subscriber = cfg.subscribers.find((x) => x.id === s.subscriber);
-    subs.set(s.id, {
+    const sub: ScheduledSubscription = {
       id: s.id,
       subscriber: s.subscriber,
       resource: s.resource,
@@ -69,15 +69,16 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
       purpose: s.purpose,
       businessSystem: s.businessSystem,
       grantId: `config:${s.id}`,
-      fields: grantedFields(cfg, s.id),
-      denied: grantFor(cfg, s.id, new Date()).problems.map(denial),
-      masking: maskingOptions(cfg, resource),
+      fields: [],
+      denied: [],
       ...(subscriber?.publicKey ? { recipientKey: subscriber.publicKey } : {}),
       compression: s.delivery.compression ?? 'zstd',
       maxRowsPerFile: MAX_ROWS_PER_FILE,
       cadence: s.delivery.cadence,
       timezone: s.delivery.timezone ?? 'UTC',
-    });
+    };
+    regrant(sub, cfg); // fields, denials and masking options as of now
+    subs.set(s.id, sub);
   }
   return subs;
 }
@@ -132,11 +133,6 @@ export function regrant(sub: ScheduledSubscription, cfg: Config): void {
     cfg,
     cfg.resources.find((r) => r.id === sub.resource)!,
   );
-}
-
-/** The fields granted now (no usage counted): what status shows between cycles. */
-export function grantedFields(cfg: Config, subscription: string): ScheduledSubscription['fields'] {
-  return grantFor(cfg, subscription, new Date()).fields;
 }
 
 /**
