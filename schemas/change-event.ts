@@ -23,6 +23,11 @@ export interface ChangeEvent {
   commitTs: string;
   txId: string;
   schemaVersion: number;
+  /**
+   * A backfill's rows (`op: r`) are for this subscription only; every other subscription of the resource skips them.
+   * Absent: for every subscription.
+   */
+  target?: string;
 }
 
 /** An event as a source emits it, before the bus assigns `seq`. */

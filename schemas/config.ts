@@ -129,6 +129,26 @@ export const PostgresConnector = Type.Object(
         'Alert (sluice_source_stalled = 1, a warning in the log, /v1/status) when the confirmed position has not moved for this long while the server writes WAL. Default "5m".',
       ),
     ),
+    snapshot: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Optional(
+            oneOf(['initial', 'never'], {
+              description:
+                "initial (default): when a resource is first attached (a new provider, or a table added to one) its current rows are delivered as _op = r before its changes; never: only changes from the slot's creation on.",
+            }),
+          ),
+          chunkRows: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 1000000,
+              description: 'Rows per snapshot chunk (one keyset read, one bus append). Default 10000.',
+            }),
+          ),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

@@ -172,7 +172,8 @@ async function executeIntent(
       }
     : undefined;
   const records: DeliveryRecord[] = [];
-  for await (const run of schemaRuns(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
+  const pages = deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal });
+  for await (const run of schemaRuns(pages, sub.id)) {
     const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
     // generalize picks its rule from the column types, which belong to the schema version
     const masks = compileFieldMasks(intent.fields, keys, { ...sub.masking, columns: schema.columns });
@@ -222,11 +223,15 @@ async function encryptSecret(sub: BatchSubscription, deps: CycleDeps): Promise<S
   return current;
 }
 
-/** Splits a stream of event pages into runs that share one schema version. */
-async function* schemaRuns(pages: AsyncIterable<ChangeEvent[]>): AsyncIterable<ChangeEvent[]> {
+/**
+ * Splits a stream of event pages into runs that share one schema version, leaving out another subscription's
+ * backfill rows (`target`).
+ */
+async function* schemaRuns(pages: AsyncIterable<ChangeEvent[]>, subscription: string): AsyncIterable<ChangeEvent[]> {
   let run: ChangeEvent[] = [];
   for await (const page of pages) {
     for (const e of page) {
+      if (e.target !== undefined && e.target !== subscription) continue;
       if (run.length > 0 && run[0]!.schemaVersion !== e.schemaVersion) {
         yield run;
         run = [];

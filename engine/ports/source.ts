@@ -39,6 +39,38 @@ export interface SourceStatus {
   /** The confirmed position has not moved for the configured time while the source kept writing. */
   stalled?: boolean;
   error?: string;
+  /** Snapshot runs in progress and the last finished ones. */
+  snapshots?: SnapshotProgress[];
+}
+
+/** Why a snapshot runs: a resource's first attach, an operator's re-snapshot, or a subscription's backfill. */
+export type SnapshotReason = 'initial' | 'resnapshot' | 'backfill';
+
+export interface SnapshotRequest {
+  resource: string;
+  /** A backfill: the rows are for this subscription only; other subscriptions never see them. */
+  subscription?: string;
+  reason: SnapshotReason;
+}
+
+/** A snapshot run (DESIGN.md: watermark method, resumable) as status and metrics show it. */
+export interface SnapshotProgress {
+  id: string;
+  provider: string;
+  resource: string;
+  subscription?: string;
+  reason: SnapshotReason;
+  state: 'RUNNING' | 'DONE' | 'FAILED';
+  /** Rows delivered as `_op = r` so far. */
+  rows: number;
+  /** Rows whose key changed while their chunk was read: the stream delivered their newer state instead. */
+  skipped: number;
+  chunks: number;
+  /** Estimated rows of the table (null until the first chunk). */
+  estimated: number | null;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
 }
 
 /**
@@ -62,6 +94,12 @@ export interface Source {
   /** Confirms a checkpoint (monotonic; an older one is ignored). */
   commit(checkpoint: string): Promise<void>;
   status(): SourceStatus;
+  /**
+   * Starts a snapshot of a resource (chunked reads reconciled with the stream; resumable); resolves once the
+   * request is durable — it survives a crash from then on. A run already active for the same resource and
+   * subscription is returned instead of a second one.
+   */
+  snapshot?(req: SnapshotRequest): Promise<SnapshotProgress>;
   /** Stops streaming after confirming the last committed checkpoint. Idempotent. */
   close(): Promise<void>;
 }

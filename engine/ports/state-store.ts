@@ -59,6 +59,13 @@ export interface ClassificationRecord {
   at: string;
 }
 
+/** What `registerSubscription` found: whether the subscription is new, and a backfill it still needs. */
+export interface SubscriptionStart {
+  created: boolean;
+  /** Why a backfill is still to be requested (null: none). */
+  backfill: string | null;
+}
+
 export interface SubscriptionCursor {
   /** Everything with seq ≤ this has been delivered (or skipped by the filter). */
   seq: bigint;
@@ -88,6 +95,19 @@ export interface StateStore {
    */
   wrapSecret(subscription: string, version: number, recipient: string, wrapped: unknown): Promise<SubscriptionSecret>;
   cursor(subscription: string): Promise<SubscriptionCursor>;
+  /**
+   * Called for every subscription at engine start. A subscription never seen (no record, no cursor) starts at
+   * `head`, and needs a backfill when the resource already has data (head > 0). A known one whose `fields` gained
+   * names needs a backfill of them. The need is stored until `backfillRequested`, so a crash cannot lose it.
+   */
+  registerSubscription(s: {
+    subscription: string;
+    resource: string;
+    fields: string[];
+    head: bigint;
+  }): Promise<SubscriptionStart>;
+  /** The subscription's backfill has been handed (durably) to its source. */
+  backfillRequested(subscription: string): Promise<void>;
   openIntent(subscription: string): Promise<DeliveryIntent | null>;
   /** Commits the cycle's plan before any file is written. */
   beginIntent(intent: DeliveryIntent): Promise<void>;

@@ -11,6 +11,7 @@ import type {
   ResourceSchema,
   StateStore,
   SubscriptionCursor,
+  SubscriptionStart,
 } from '../ports/index.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
@@ -43,6 +44,7 @@ export class MemoryStateStore implements StateStore {
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly classified = new Map<string, ClassificationRecord>();
   private readonly quality = new Map<string, QualityReport>();
+  private readonly subscriptions = new Map<string, { fields: string[]; backfill: string | null }>();
 
   async registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number> {
     const { resource, ...body } = shape;
@@ -110,6 +112,31 @@ export class MemoryStateStore implements StateStore {
   async cursor(subscription: string): Promise<SubscriptionCursor> {
     const c = this.cursors.get(subscription);
     return c ? { ...c } : { seq: 0n, lastTick: null };
+  }
+
+  async registerSubscription(s: {
+    subscription: string;
+    resource: string;
+    fields: string[];
+    head: bigint;
+  }): Promise<SubscriptionStart> {
+    const known = this.subscriptions.get(s.subscription);
+    if (!known) {
+      const fresh = !this.cursors.has(s.subscription);
+      const backfill = fresh && s.head > 0n ? 'new subscription on a resource with data' : null;
+      this.subscriptions.set(s.subscription, { fields: [...s.fields], backfill });
+      if (fresh) this.cursors.set(s.subscription, { seq: s.head, lastTick: null });
+      return { created: fresh, backfill };
+    }
+    const added = s.fields.filter((f) => !known.fields.includes(f));
+    if (added.length > 0) known.backfill = `fields added: ${added.join(', ')}`;
+    known.fields = [...s.fields];
+    return { created: false, backfill: known.backfill };
+  }
+
+  async backfillRequested(subscription: string): Promise<void> {
+    const known = this.subscriptions.get(subscription);
+    if (known) known.backfill = null;
   }
 
   async openIntent(subscription: string): Promise<DeliveryIntent | null> {

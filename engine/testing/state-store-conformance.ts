@@ -127,6 +127,51 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.deepEqual(await state.deliveries('sub-a'), []);
   });
 
+  it('registerSubscription: a new subscription starts at the head, with a backfill only when there is data', async (t, state) => {
+    const fresh = await state.registerSubscription({ subscription: 'sub-new', resource: 'r', fields: ['a'], head: 0n });
+    t.deepEqual(fresh, { created: true, backfill: null }, 'nothing to backfill on an empty resource');
+    const later = await state.registerSubscription({
+      subscription: 'sub-late',
+      resource: 'r',
+      fields: ['a'],
+      head: 42n,
+    });
+    t.is(later.created, true);
+    t.truthy(later.backfill, 'a resource with data: the current state first');
+    t.deepEqual(await state.cursor('sub-late'), { seq: 42n, lastTick: null }, 'it starts at the head, not at 0');
+    const again = await state.registerSubscription({
+      subscription: 'sub-late',
+      resource: 'r',
+      fields: ['a'],
+      head: 50n,
+    });
+    t.deepEqual(again, { created: false, backfill: later.backfill }, 'the need stays until it was requested');
+    await state.backfillRequested('sub-late');
+    t.deepEqual(
+      await state.registerSubscription({ subscription: 'sub-late', resource: 'r', fields: ['a'], head: 50n }),
+      { created: false, backfill: null },
+    );
+    t.deepEqual(await state.cursor('sub-late'), { seq: 42n, lastTick: null }, 'a known subscription keeps its cursor');
+    const added = await state.registerSubscription({
+      subscription: 'sub-late',
+      resource: 'r',
+      fields: ['a', 'b', 'c'],
+      head: 60n,
+    });
+    t.deepEqual(added, { created: false, backfill: 'fields added: b, c' });
+  });
+
+  it('registerSubscription: a subscription with a cursor from before is known, without a backfill', async (t, state) => {
+    const i = intent('sub-old', 0n, 7n);
+    await state.beginIntent(i);
+    await state.completeIntent(i, []);
+    t.deepEqual(await state.registerSubscription({ subscription: 'sub-old', resource: 'r', fields: ['a'], head: 9n }), {
+      created: false,
+      backfill: null,
+    });
+    t.deepEqual((await state.cursor('sub-old')).seq, 7n);
+  });
+
   it('beginIntent, openIntent, completeIntent move the cursor and store the records together', async (t, state) => {
     const i1 = intent('sub-a', 0n, 3n);
     await state.beginIntent(i1);

@@ -43,7 +43,7 @@ export function qualityRoutes(app: FastifyInstance, quality: QualityApi): void {
 }
 
 /** A SluiceError as an HTTP answer (`{error, code}`); anything else is rethrown (500). */
-function fail(reply: FastifyReply, e: unknown) {
+export function fail(reply: FastifyReply, e: unknown) {
   if (!isSluiceError(e)) throw e;
   return reply.code(HTTP_STATUS[e.code] ?? 500).send({ error: e.message, code: e.code });
 }

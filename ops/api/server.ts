@@ -4,6 +4,7 @@ import { SluiceError } from '../../engine/errors.ts';
 import type { RuntimeCatalog } from '../runtime/runtime-catalog.ts';
 import type { EngineStatus } from '../runtime/status.ts';
 import { catalogRoutes, keyRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
+import { snapshotRoutes, type SnapshotApi } from './snapshot-routes.ts';
 
 export interface ApiOptions {
   listen: string;
@@ -12,12 +13,14 @@ export interface ApiOptions {
   catalog?: RuntimeCatalog;
   quality?: QualityApi;
   rotateKey?: (subscription: string, kind: 'hash' | 'encrypt') => Promise<{ version: number }>;
+  snapshots?: SnapshotApi;
 }
 
 /**
  * The engine's local HTTP API (loopback by default). `/healthz`: the process is up. `/readyz`: state DB reachable
  * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
- * `/v1/catalog…`: the data map and runtime classifications (catalog-routes.ts). `/metrics`: Prometheus text format.
+ * `/v1/catalog…`: the data map and runtime classifications (catalog-routes.ts). `/v1/snapshots`, resnapshot and
+ * backfill (snapshot-routes.ts). `/metrics`: Prometheus text format.
  */
 export async function startApi(
   opts: ApiOptions,
@@ -38,6 +41,7 @@ export async function startApi(
   if (opts.catalog) catalogRoutes(app, opts.catalog);
   if (opts.quality) qualityRoutes(app, opts.quality);
   if (opts.rotateKey) keyRoutes(app, opts.rotateKey);
+  if (opts.snapshots) snapshotRoutes(app, opts.snapshots);
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
   );

@@ -10,6 +10,7 @@ import { EXIT } from './exit-codes.ts';
 import { inspectCommand } from './inspect.ts';
 import { lagCommand } from './lag.ts';
 import { runCommand } from './run.ts';
+import { snapshotCommands } from './snapshots.ts';
 import { validateCommand } from './validate.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   decryptCommand(program, set);
   keysCommand(program, set);
   doctorCommand(program, set);
+  snapshotCommands(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

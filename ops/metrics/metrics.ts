@@ -95,6 +95,38 @@ export class EngineMetrics {
         for (const s of src.sources()) this.set({ source: s.id }, s.stalled ? 1 : 0);
       },
     });
+    // snapshot progress of the runs in progress and the last finished ones; oldest first, so that of two runs with
+    // the same labels the newest is what is set
+    const runs = () =>
+      src
+        .sources()
+        .flatMap((s) =>
+          (s.snapshots ?? []).map((r) => ({
+            labels: { resource: r.resource, subscription: r.subscription ?? '', reason: r.reason, state: r.state },
+            run: r,
+          })),
+        )
+        .reverse();
+    new Gauge({
+      name: 'sluice_snapshot_rows',
+      help: 'Rows a snapshot run has delivered as _op = r (state RUNNING, DONE or FAILED; subscription empty for every subscription)',
+      labelNames: ['resource', 'subscription', 'reason', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, run } of runs()) this.set(labels, run.rows);
+      },
+    });
+    new Gauge({
+      name: 'sluice_snapshot_rows_estimated',
+      help: "Estimated rows of the table a snapshot run reads (the planner's estimate when the run started)",
+      labelNames: ['resource', 'subscription', 'reason', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, run } of runs()) if (run.estimated !== null) this.set(labels, run.estimated);
+      },
+    });
     new Gauge({
       name: 'sluice_bus_backlog_events',
       help: 'Events on the bus not yet delivered to the slowest subscription of the resource',

@@ -36,6 +36,8 @@ export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
         spoolDir: join(cfg.dataDir!, 'spool', p.id),
         heartbeatIntervalMs: parseDuration(p.connector.heartbeat, 10_000),
         stallAfterMs: parseDuration(p.connector.stallAlertAfter, 300_000),
+        snapshotMode: p.connector.snapshot?.mode ?? 'initial',
+        chunkRows: p.connector.snapshot?.chunkRows ?? 10_000,
         resources: sourceResources(cfg, p.id),
       }),
   );

@@ -205,6 +205,56 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       sub.rowRules = rowRules(() => catalog.resource(sub.resource), s.filter);
     }
 
+    // snapshots: a resnapshot of a resource (every subscription), a backfill of one subscription
+    const sourceOf = (resource: string) => {
+      const r = catalog.resource(resource); // NOT_FOUND for an unknown one
+      return sources.find((x) => x.id === r.provider)!;
+    };
+    const requestSnapshot = async (resource: string, subscription?: string) => {
+      const run = await sourceOf(resource).snapshot({
+        resource,
+        reason: subscription ? 'backfill' : 'resnapshot',
+        ...(subscription ? { subscription } : {}),
+      });
+      if (subscription) await state.backfillRequested(subscription);
+      return run;
+    };
+    // A subscription new to a resource that already has data first gets its current state (a backfill of its own,
+    // other subscriptions never see it); one whose fields grew gets the new fields' values the same way. The need is
+    // stored first, and requested in the background until its source takes it (the source may be down now).
+    const backfills = new Map<string, string>();
+    for (const sub of subs.values()) {
+      const s = cfg.subscriptions.find((x) => x.id === sub.id)!;
+      const head = await bus.head(sub.resource);
+      const start = await state.registerSubscription({
+        subscription: sub.id,
+        resource: sub.resource,
+        fields: s.fields,
+        head,
+      });
+      if (start.backfill) backfills.set(sub.id, start.backfill);
+    }
+    const requestBackfills = async () => {
+      for (const [id, why] of backfills) {
+        const sub = subs.get(id)!;
+        try {
+          const run = await requestSnapshot(sub.resource, id);
+          backfills.delete(id);
+          log.info('backfill requested', { subscription: id, resource: sub.resource, why, run: run.id });
+        } catch (e) {
+          log.warn('backfill not requested yet; retrying', { subscription: id, error: (e as Error).message });
+        }
+      }
+    };
+    await requestBackfills();
+    if (backfills.size > 0) {
+      const retry = setInterval(() => {
+        if (backfills.size === 0) clearInterval(retry);
+        else void requestBackfills();
+      }, 5000);
+      cleanups.push(async () => clearInterval(retry));
+    }
+
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
     const crash = opts.crashAt;
@@ -293,6 +343,15 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       status,
       metrics: metrics.registry,
       catalog,
+      snapshots: {
+        list: async () => sources.flatMap((x) => x.status().snapshots ?? []),
+        resnapshot: (resource) => requestSnapshot(resource),
+        backfill: async (id) => {
+          const sub = subs.get(id);
+          if (!sub) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
+          return requestSnapshot(sub.resource, id);
+        },
+      },
       rotateKey: async (id, kind) => {
         if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
         const { version } = await state.rotateSecret(id, kind);

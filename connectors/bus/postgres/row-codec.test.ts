@@ -91,10 +91,14 @@ test('an event with every stored field set round-trips', (t) => {
     commitTs: base.commitTs,
     txId: '9',
     schemaVersion: 3,
+    target: 'audit-later',
   };
   t.deepEqual(Object.keys(full).sort(), Object.keys(STORED_FIELDS).sort());
   t.deepEqual(roundTrip([full]), [full]);
   // a key that differs from the after image's key columns (the key was updated) is stored as it is
   const moved = { ...full, key: { id: '6' } };
   t.deepEqual(roundTrip([full, moved]), [full, moved]);
+  // a backfill's rows next to rows for everyone: the target is kept per event
+  const { target: _t, ...everyone } = full;
+  t.deepEqual(roundTrip([full, everyone, full]), [full, everyone, full]);
 });

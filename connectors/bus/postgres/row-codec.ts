@@ -24,7 +24,8 @@ interface RowJson {
   v: 2;
   keys: string[];
   cols: string[];
-  tx: [commitTs: string, txId: string, schemaVersion: number][];
+  /** A fourth element, when present, is the events' `target` (a backfill's subscription). */
+  tx: ([commitTs: string, txId: string, schemaVersion: number] | [string, string, number, string])[];
   ev: unknown[][];
 }
 
@@ -44,6 +45,7 @@ export const STORED_FIELDS = {
   before: 'slot',
   after: 'slot',
   unchanged: 'slot',
+  target: 'tx',
 } as const satisfies Record<keyof StoredEvent, 'slot' | 'tx'>;
 const ABSENT = 0;
 const KEY_OF_AFTER = 1;
@@ -58,8 +60,13 @@ export function encodeRow(events: readonly StoredEvent[]): string {
   const ev: unknown[][] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (!last || last[0] !== e.commitTs || last[1] !== e.txId || last[2] !== e.schemaVersion) {
-      tx.push((last = [e.commitTs, e.txId, e.schemaVersion]));
+    if (!last || last[0] !== e.commitTs || last[1] !== e.txId || last[2] !== e.schemaVersion || last[3] !== e.target) {
+      tx.push(
+        (last =
+          e.target === undefined
+            ? [e.commitTs, e.txId, e.schemaVersion]
+            : [e.commitTs, e.txId, e.schemaVersion, e.target]),
+      );
     }
     const key = keyOfAfter(keys, e) ? KEY_OF_AFTER : (aligned(keys, e.key) ?? e.key);
     const out: unknown[] = [e.op, e.position, tx.length - 1, key, imageSlot(cols, e.before), imageSlot(cols, e.after)];
@@ -83,9 +90,10 @@ export function decodeRow(json: unknown, from = 0, to = Infinity): StoredEvent[]
   const out: StoredEvent[] = [];
   for (let i = from; i <= last; i++) {
     const x = row.ev[i]!;
-    const [commitTs, txId, schemaVersion] = row.tx[x[SLOT.tx] as number]!;
+    const [commitTs, txId, schemaVersion, target] = row.tx[x[SLOT.tx] as number]!;
     const op = x[SLOT.op] as StoredEvent['op'];
     const e: StoredEvent = { op, key: {}, position: x[SLOT.position] as string, commitTs, txId, schemaVersion };
+    if (target !== undefined) e.target = target;
     const before = x[SLOT.before];
     if (before !== undefined && before !== ABSENT) e.before = expand(row.cols, before);
     const after = x[SLOT.after];

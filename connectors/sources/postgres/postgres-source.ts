@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { SluiceError } from '../../../engine/errors.ts';
-import type { ChangeBatch, Logger, ResourceShape, Source, SourceStatus } from '../../../engine/ports/index.ts';
+import type {
+  ChangeBatch,
+  Logger,
+  ResourceShape,
+  SnapshotProgress,
+  SnapshotRequest,
+  Source,
+  SourceStatus,
+} from '../../../engine/ports/index.ts';
 import type { SourceEvent } from '../../../schemas/index.ts';
 import { mapPgError } from './errors.ts';
 import { pgArrayToJson } from './pg-array.ts';
@@ -11,6 +19,17 @@ import { introspectTable, parseTable, quoteTable, replicaIdentity } from './intr
 import { PgoutputDecoder, type PgMessage, type Relation } from './pgoutput-decoder.ts';
 import { lsnToNumber, numberToLsn, ReplicationStream, type WalChunk } from './replication-stream.ts';
 import { checkSlot, type SlotRow } from './slot-check.ts';
+import { SnapshotRunner, type SnapshotBinding, type SnapshotItem } from './snapshot-runner.ts';
+import {
+  applyChange,
+  checkpointLsn,
+  checkpointRev,
+  checkpointState,
+  emptyState,
+  encodeCheckpoint,
+  progressOf,
+  type SnapshotState,
+} from './snapshot-state.ts';
 import { eventPosition, TxAssembler, type CommittedTx, type PendingEvent } from './tx-assembler.ts';
 import { CANONICAL_TEXT_OPTIONS, columnTypeFor } from './type-map.ts';
 
@@ -43,11 +62,20 @@ export interface PostgresSourceOptions {
   stallAfterMs?: number;
   /** Pause after a small socket read so that the server batches its writes (see ReplicationStream). Default 1 ms. */
   coalesceMs?: number;
+  /**
+   * `initial` (default): a resource's current rows are delivered (`op: r`) when it is first attached — a new
+   * provider, or a table added to one; `never`: only changes from the slot's creation on.
+   */
+  snapshotMode?: 'initial' | 'never';
+  /** Rows per snapshot chunk (one keyset read, one bus append). Default 10 000. */
+  chunkRows?: number;
 }
 
-type QueueItem = { tx: CommittedTx; commitMs: number } | { idle: number };
+type QueueItem =
+  { tx: CommittedTx; commitMs: number } | { idle: number } | { snap: SnapshotItem; onDurable?: () => void };
 
 const HEARTBEAT_PREFIX = 'sluice.heartbeat';
+const WATERMARK_PREFIX = 'sluice.snapshot';
 
 /** Messages above this size get a status reply before and after their (synchronous) decoding and spooling. */
 const LARGE_MESSAGE = 1 << 20;
@@ -99,6 +127,15 @@ export class PostgresSource implements Source {
   /** The standby status interval: the configured one, or a third of the server's wal_sender_timeout if shorter. */
   private statusIntervalMs = 10_000;
   private restartWanted = false;
+  /** Snapshot state as stored with the checkpoint the source started from. */
+  private loaded: SnapshotState = emptyState();
+  /** Snapshot state as handed out with the last checkpoint (in stream order). */
+  private durable: SnapshotState = emptyState();
+  private runner: SnapshotRunner | null = null;
+  private snapBindings = new Map<string, SnapshotBinding>();
+  /** Requests waiting for a checkpoint with their rev to be confirmed. */
+  private durableWaiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private pendingRequests: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(opts: PostgresSourceOptions) {
     this.opts = { ...opts };
@@ -145,7 +182,13 @@ export class PostgresSource implements Source {
       }
       const shapes = await this.bind(client);
       await this.ensurePublication(client);
-      await this.ensureSlot(client, opts, Number(version));
+      const stored = { lastPosition: opts.lastPosition, checkpoint: opts.checkpoint && checkpointLsn(opts.checkpoint) };
+      const created = await this.ensureSlot(client, stored, Number(version));
+      // Snapshot state travels with the checkpoint. None stored: a new provider (every resource is snapshotted), or
+      // one attached before snapshots existed (its resources count as attached).
+      this.loaded =
+        checkpointState(opts.checkpoint) ??
+        emptyState(created && !opts.lastPosition ? [] : this.opts.resources.map((r) => r.id));
       return shapes;
     } catch (e) {
       this.fail(e);
@@ -165,6 +208,7 @@ export class PostgresSource implements Source {
   private async bind(client: pg.Client): Promise<ResourceShape[]> {
     const shapes: ResourceShape[] = [];
     this.bindings.clear();
+    this.snapBindings.clear();
     for (const r of this.opts.resources) {
       const t = parseTable(r.table);
       const live = await introspectTable(client, t).catch((e: unknown) => {
@@ -201,6 +245,11 @@ export class PostgresSource implements Source {
       }
       const keep = new Set([...r.key, ...r.columns]);
       this.bindings.set(`${t.schema}.${t.name}`, { resource: r.id, key: r.key, keep });
+      this.snapBindings.set(r.id, {
+        table: t,
+        key: r.key.map((k) => ({ name: k, type: byName.get(k)!.type })),
+        columns: live.filter((c) => keep.has(c.name)).map((c) => c.name),
+      });
       const columns = live
         .filter((c) => keep.has(c.name))
         .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type }));
@@ -231,12 +280,15 @@ export class PostgresSource implements Source {
     await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  /** Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. */
+  /**
+   * Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. True when
+   * the slot was created now.
+   */
   private async ensureSlot(
     client: pg.Client,
     stored: { lastPosition: string | null; checkpoint: string | null },
     version: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const invalidation = version >= 170000 ? 'invalidation_reason' : 'null::text';
     const { rows } = await client.query<SlotRow>(
       `select plugin, confirmed_flush_lsn::text as confirmed, wal_status as "walStatus", ${invalidation} as invalidation
@@ -263,6 +315,7 @@ export class PostgresSource implements Source {
     this.confirmed = Math.max(at, cp);
     this.handedOut = this.confirmed;
     this.confirmedMovedAt = Date.now();
+    return decision.action === 'create';
   }
 
   async *read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch> {
@@ -310,12 +363,28 @@ export class PostgresSource implements Source {
         for (let i = 0; i < txEvents.length; i++) events.push(this.finalize(txEvents[i]!, commitLsn, i, item.tx));
         end = Math.max(end, item.tx.endLsn);
         this.noteInFlight(item.commitMs);
+      } else if ('snap' in item) {
+        // a chunk is one append: its rows and the progress that says they are stored are durable together
+        const rows = item.snap.events;
+        if (events.length > 0 && events.length + rows.length > maxEvents) break;
+        this.queue.shift();
+        this.queuedEvents -= rows.length;
+        for (const e of rows) events.push(e);
+        applyChange(this.durable, item.snap.change);
+        if (item.onDurable) this.durableWaiters.push({ rev: this.durable.rev, ...this.takeRequest(item.onDurable) });
+        end = Math.max(end, item.snap.end, this.handedOut);
       } else {
         this.queue.shift();
         end = Math.max(end, item.idle);
       }
     }
     return { events, checkpoint: this.checkpointFor(end) };
+  }
+
+  /** A request's pending promise moves from "queued" to "waiting for its checkpoint". */
+  private takeRequest(resolve: () => void): { resolve: () => void; reject: (e: Error) => void } {
+    const i = this.pendingRequests.findIndex((r) => r.resolve === resolve);
+    return i < 0 ? { resolve, reject: () => {} } : this.pendingRequests.splice(i, 1)[0]!;
   }
 
   /** A spooled transaction in fragments of maxEvents; only the last one carries the checkpoint. */
@@ -342,7 +411,10 @@ export class PostgresSource implements Source {
     }
   }
 
-  /** A transaction's end position as a checkpoint: never past an open transaction's start, never backwards. */
+  /**
+   * A transaction's end position as a checkpoint: never past an open transaction's start, never backwards; with the
+   * snapshot state as handed out so far, so that a chunk's progress is stored in the same append as its rows.
+   */
   private checkpointFor(end: number): string {
     if (end === 0) return '';
     let cp = end;
@@ -350,7 +422,7 @@ export class PostgresSource implements Source {
     if (open !== null && open < cp) cp = open;
     if (cp < this.handedOut) cp = this.handedOut;
     this.handedOut = cp;
-    return numberToLsn(cp);
+    return encodeCheckpoint(numberToLsn(cp), this.durable);
   }
 
   /** A pending event with its position, commit time and transaction; array values in list form. */
@@ -381,6 +453,7 @@ export class PostgresSource implements Source {
     this.queuedSpools = 0;
     rmSync(this.spoolDir, { recursive: true, force: true }); // spools of a previous run: the server resends them
     this.assembler = new TxAssembler({ spoolDir: this.spoolDir, spillAfter: this.opts.spillAfter ?? 20_000 });
+    this.startSnapshots(); // before the stream opens: its windows see every transaction the stream brings
     const decoder = new PgoutputDecoder((rel) => this.bindRelation(rel));
     const assembler = this.assembler;
     this.stream = await ReplicationStream.open(
@@ -409,6 +482,77 @@ export class PostgresSource implements Source {
     this.stream.sendStatus(this.confirmed);
     void this.sampleLag();
     this.log.info('streaming', { slot: this.slot, publication: this.publication, from: numberToLsn(this.confirmed) });
+  }
+
+  /**
+   * A snapshot runner for this stream, from the durable state; resources not attached yet get their initial snapshot
+   * (a new provider, or a table added to a running one) — or are attached as they are with snapshotMode `never`.
+   */
+  private startSnapshots(): void {
+    this.durable = structuredClone(this.loaded);
+    const runner = new SnapshotRunner(
+      {
+        url: this.opts.url,
+        prefix: `${WATERMARK_PREFIX}.${this.slot}`,
+        chunkRows: this.opts.chunkRows ?? 10_000,
+        logger: this.log,
+        binding: (resource) => this.snapBindings.get(resource),
+        room: () => this.queuedEvents < (this.opts.maxBufferedEvents ?? 50_000) / 2 && this.queuedSpools === 0,
+        push: (item, onDurable) => {
+          this.queue.push({ snap: item, ...(onDurable ? { onDurable } : {}) });
+          this.queuedEvents += item.events.length;
+          this.wake?.();
+        },
+        fail: (e) => this.fail(mapPgError(e, `provider "${this.id}": snapshot`)),
+        convert: (resource, row) => {
+          const arrays = this.arrayColumns.get(resource);
+          if (arrays) convertArrays(row, arrays);
+        },
+      },
+      this.durable,
+    );
+    this.runner = runner;
+    const plan = runner.plan;
+    const unattached = this.opts.resources
+      .map((r) => r.id)
+      .filter((id) => !plan.attached.includes(id) && !plan.active.some((a) => a.resource === id && !a.target));
+    if (unattached.length === 0) return;
+    // derived from the stored state at every start, so they need no place in the stream of their own
+    if (this.opts.snapshotMode === 'never') {
+      runner.adopt({ kind: 'attach', resources: unattached }, this.durable);
+      return;
+    }
+    for (const resource of unattached) runner.adopt({ kind: 'add', run: newRun(resource, 'initial') }, this.durable);
+  }
+
+  /**
+   * Starts a snapshot run (DESIGN.md: resnapshot a resource, backfill a subscription); resolves once the request is
+   * stored with a checkpoint, so it survives a crash. An active run for the same resource and subscription is
+   * returned as it is.
+   */
+  async snapshot(req: SnapshotRequest): Promise<SnapshotProgress> {
+    const runner = this.runner;
+    if (this.state !== 'STREAMING' || !runner) {
+      throw new SluiceError(
+        'UNAVAILABLE',
+        `provider "${this.id}" is not streaming (${this.state}${this.lastError ? `: ${this.lastError}` : ''}); a snapshot starts once it is`,
+        { retriable: true, details: { provider: this.id } },
+      );
+    }
+    if (!this.snapBindings.has(req.resource)) {
+      throw new SluiceError('NOT_FOUND', `provider "${this.id}" streams no resource "${req.resource}"`, {
+        details: { provider: this.id, resource: req.resource },
+      });
+    }
+    const same = runner.plan.active.find((r) => r.resource === req.resource && r.target === req.subscription);
+    if (same) return progressOf(same, this.id);
+    const run = newRun(req.resource, req.reason, req.subscription);
+    await new Promise<void>((resolve, reject) => {
+      this.pendingRequests.push({ resolve, reject });
+      runner.change({ kind: 'add', run }, [], 0, resolve);
+    });
+    this.log.info('snapshot requested', { resource: run.resource, id: run.id, reason: run.reason, target: run.target });
+    return progressOf(run, this.id);
   }
 
   private bindRelation(rel: Omit<Relation, 'keep' | 'binding'>): { keep: (string | null)[]; binding: unknown } | null {
@@ -443,6 +587,12 @@ export class PostgresSource implements Source {
   }
 
   private enqueue(tx: CommittedTx): void {
+    const runner = this.runner;
+    if (runner) {
+      // a chunk's window sees every change of its resource; a spooled transaction is read once more for that
+      const events = tx.events ?? (runner.watching && tx.spool ? spooledEvents(tx) : null);
+      runner.observe(tx.xid, events);
+    }
     this.received = tx.endLsn;
     this.queue.push({ tx, commitMs: Date.parse(tx.commitTs) });
     if (tx.spool) this.queuedSpools++;
@@ -469,8 +619,12 @@ export class PostgresSource implements Source {
     this.wake?.();
   }
 
-  /** Returns true for one of our heartbeats (after noting its round trip). */
+  /** Returns true for one of our heartbeats (after noting its round trip); hands our watermarks to the runner. */
   private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>): boolean {
+    if (msg.prefix === `${WATERMARK_PREFIX}.${this.slot}`) {
+      this.runner?.onWatermark(msg.content.toString('utf8'), msg.lsn);
+      return true;
+    }
     if (msg.transactional || msg.prefix !== `${HEARTBEAT_PREFIX}.${this.slot}`) return false;
     const sentAt = Number(msg.content.toString('utf8'));
     if (!Number.isFinite(sentAt)) return false;
@@ -497,7 +651,13 @@ export class PostgresSource implements Source {
   async commit(checkpoint: string): Promise<void> {
     if (!checkpoint) return;
     this.inFlightCommitMs = null;
-    const v = lsnToNumber(checkpoint);
+    const rev = checkpointRev(checkpoint);
+    if (rev >= 0 && this.durableWaiters.length > 0) {
+      const ready = this.durableWaiters.filter((w) => w.rev <= rev);
+      this.durableWaiters = this.durableWaiters.filter((w) => w.rev > rev);
+      for (const w of ready) w.resolve();
+    }
+    const v = lsnToNumber(checkpointLsn(checkpoint));
     if (v <= this.confirmed) return;
     this.confirmed = v;
     this.confirmedMovedAt = Date.now();
@@ -595,7 +755,15 @@ export class PostgresSource implements Source {
       ...(this.state === 'STREAMING' ? { lagSeconds: this.lagSeconds() } : {}),
       stalled: this.stalled,
       ...(this.lastError ? { error: this.lastError } : {}),
+      snapshots: this.snapshotProgress(),
     };
+  }
+
+  /** Runs as stored (rows counted once durable), plus requested ones not stored yet; then the last finished. */
+  private snapshotProgress(): SnapshotProgress[] {
+    const stored = this.durable;
+    const planned = this.runner?.plan.active.filter((r) => !stored.active.some((s) => s.id === r.id)) ?? [];
+    return [...stored.active, ...planned, ...[...stored.done].reverse()].map((r) => progressOf(r, this.id));
   }
 
   private fail(e: unknown): void {
@@ -610,6 +778,20 @@ export class PostgresSource implements Source {
   private async stopStreaming(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    const runner = this.runner;
+    this.runner = null;
+    await runner?.stop();
+    // a request not yet stored is lost with the queue: its caller hears so (a stored one resumes after the restart)
+    const lost = new SluiceError(
+      'UNAVAILABLE',
+      `provider "${this.id}" restarted before the snapshot request was stored`,
+      {
+        retriable: true,
+      },
+    );
+    for (const w of [...this.pendingRequests, ...this.durableWaiters]) w.reject(lost);
+    this.pendingRequests = [];
+    this.durableWaiters = [];
     const stream = this.stream;
     this.stream = null;
     if (stream) {
@@ -647,6 +829,28 @@ export class PostgresSource implements Source {
     this.space?.();
     rmSync(this.spoolDir, { recursive: true, force: true });
   }
+}
+
+/** A run's id names its resource, its subscription (a backfill) and when it was asked for. */
+function newRun(resource: string, reason: SnapshotRequest['reason'], target?: string) {
+  const at = new Date().toISOString();
+  return {
+    id: `${resource}${target ? `@${target}` : ''}:${at.replace(/[-:]/g, '').replace(/\.\d+/, '')}`,
+    resource,
+    ...(target ? { target } : {}),
+    reason,
+    after: null,
+    chunks: 0,
+    rows: 0,
+    skipped: 0,
+    estimated: null,
+    startedAt: at,
+  };
+}
+
+/** The events of a spooled transaction, read again page by page while a snapshot chunk needs to see its keys. */
+function* spooledEvents(tx: CommittedTx): Generator<PendingEvent> {
+  for (const page of tx.spool!.read(10_000)) yield* page;
 }
 
 /** Array text → list text, in place; text that is not an array literal stays as it is (delivery flags it). */

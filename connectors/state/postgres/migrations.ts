@@ -225,4 +225,20 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'subscriptions as the engine has seen them: fields asked for, a backfill still to request',
+    sql: `
+      -- a subscription the engine has started: the fields it asks for (a field added later is backfilled) and a
+      -- backfill not yet handed to its source (a new subscription on a resource that has data, added fields)
+      create table sluice_subscriptions (
+        subscription text primary key,
+        resource text not null,
+        fields jsonb not null,
+        backfill text,
+        started_seq bigint not null,
+        created_at timestamptz not null default now()
+      );
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ import type {
   ResourceSchema,
   StateStore,
   SubscriptionCursor,
+  SubscriptionStart,
 } from '../../../engine/ports/index.ts';
 import type { QualityReport } from '../../../engine/quality/index.ts';
 import { withTransaction } from './transaction.ts';
@@ -135,6 +136,50 @@ export class PostgresStateStore implements StateStore {
       [subscription],
     );
     return { seq: BigInt(rows[0]?.seq ?? 0), lastTick: rows[0]?.last_tick ?? null };
+  }
+
+  async registerSubscription(s: {
+    subscription: string;
+    resource: string;
+    fields: string[];
+    head: bigint;
+  }): Promise<SubscriptionStart> {
+    return withTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<{ fields: string[]; backfill: string | null }>(
+        'select fields, backfill from sluice_subscriptions where subscription = $1 for update',
+        [s.subscription],
+      );
+      const known = rows[0];
+      if (!known) {
+        const cursor = await c.query('select 1 from sluice_cursors where subscription = $1', [s.subscription]);
+        const fresh = cursor.rowCount === 0;
+        const backfill = fresh && s.head > 0n ? 'new subscription on a resource with data' : null;
+        await c.query(
+          `insert into sluice_subscriptions (subscription, resource, fields, backfill, started_seq)
+           values ($1, $2, $3, $4, $5)`,
+          [s.subscription, s.resource, JSON.stringify(s.fields), backfill, s.head.toString()],
+        );
+        if (fresh) {
+          await c.query(`insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, null)`, [
+            s.subscription,
+            s.head.toString(),
+          ]);
+        }
+        return { created: fresh, backfill };
+      }
+      const added = s.fields.filter((f) => !known.fields.includes(f));
+      const backfill = added.length > 0 ? `fields added: ${added.join(', ')}` : known.backfill;
+      await c.query('update sluice_subscriptions set fields = $2, backfill = $3 where subscription = $1', [
+        s.subscription,
+        JSON.stringify(s.fields),
+        backfill,
+      ]);
+      return { created: false, backfill };
+    });
+  }
+
+  async backfillRequested(subscription: string): Promise<void> {
+    await this.pool.query('update sluice_subscriptions set backfill = null where subscription = $1', [subscription]);
   }
 
   async openIntent(subscription: string): Promise<DeliveryIntent | null> {
