@@ -1,20 +1,23 @@
 /**
  * `npm run bench`: every benchmark, figures as medians and ratios against references measured in the same run.
  *
- *   npm run bench                  # all: parquet, drain, rules
+ *   npm run bench                  # all: parquet, drain, rules, snapshot
  *   npm run bench -- drain         # only the named ones (parquet = commit-to-parquet.ts, drain = pg-drain.ts,
- *                                  # rules = rules.ts: rule evaluation per core, per strategy, 1 vs 100 subscriptions)
+ *                                  # rules = rules.ts: rule evaluation per core, per strategy, 1 vs 100 subscriptions;
+ *                                  # snapshot = snapshot.ts: a 5M-row table to Parquet beside COPY TO STDOUT)
  *
  * Each benchmark documents its own settings (BENCH_* environment variables) at the top of its file.
  */
 import { benchCommitToParquet, printCommitToParquet } from './commit-to-parquet.ts';
 import { benchPgDrain, printPgDrain } from './pg-drain.ts';
 import { benchRules, printRules } from './rules.ts';
+import { benchSnapshot, printSnapshot } from './snapshot.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   parquet: async () => printCommitToParquet(await benchCommitToParquet()),
   drain: async () => printPgDrain(await benchPgDrain()),
   rules: async () => printRules(await benchRules()),
+  snapshot: async () => printSnapshot(await benchSnapshot()),
 };
 
 const wanted = process.argv.slice(2);

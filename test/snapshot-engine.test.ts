@@ -235,3 +235,75 @@ test('a subscription added later gets a backfill of its own; the existing one se
     rmSync(f.work, { recursive: true, force: true });
   }
 });
+
+test('a table added to a running provider: the publication is extended and only that table is read', async (t) => {
+  t.timeout(120_000);
+  const f = await fixture('addtable', 1500);
+  const cfg = withChunks(
+    reliefConfig({ dataDir: join(f.work, 'data'), providerUrl: f.providerUrl, stateUrl: f.stateUrl, outDir: f.outDir }),
+    1000,
+    'addtable',
+  );
+  try {
+    let engine = await startEngine(cfg, { logger: silentLogger });
+    await waitFor('the first table', async () => (await readsOnBus(f.state)).rows === 1500, 60_000);
+    await engine.drain();
+    await f.provider.query('create table licences (no text primary key, holder text, valid_until date)');
+    await f.provider.query(
+      `insert into licences select 'L' || g, '李' || g, date '2030-01-01' + g from generate_series(1, 700) g`,
+    );
+    cfg.resources.push({
+      id: 'licences',
+      provider: 'addtable',
+      table: 'public.licences',
+      key: ['no'],
+      fields: {
+        no: { level: 'general', share: 'unconditional' },
+        holder: { level: 'general', share: 'unconditional' },
+        valid_until: { level: 'general', share: 'unconditional' },
+      },
+    });
+    engine = await startEngine(cfg, { logger: silentLogger });
+    try {
+      await waitFor(
+        'the added table',
+        async () => {
+          const { rows } = await f.state.query<{ n: string }>(
+            `select count(*)::text as n from sluice_bus_events where resource = 'licences' and event ->> 'op' = 'r'`,
+          );
+          return Number(rows[0]!.n) === 700;
+        },
+        60_000,
+      );
+      await f.provider.query(`update licences set holder = 'x' where no = 'L1'`);
+      await waitFor('its change', async () => {
+        const { rows } = await f.state.query(
+          `select 1 from sluice_bus_events where resource = 'licences' and event ->> 'op' = 'u'`,
+        );
+        return rows.length === 1;
+      });
+      const { rows: relief } = await f.state.query<{ n: string }>(
+        `select count(*)::text as n from sluice_bus_events where resource = 'relief-recipients' and event ->> 'op' = 'r'`,
+      );
+      t.is(relief[0]!.n, '1500', 'the table attached before is not read again');
+      const { rows: pub } = await f.provider.query<{ t: string }>(
+        `select tablename as t from pg_publication_tables where pubname = 'sluice_addtable' order by 1`,
+      );
+      t.deepEqual(
+        pub.map((r) => r.t),
+        ['licences', 'relief_recipients'],
+      );
+      const { snapshots } = (await (await fetch(`${engine.apiUrl}/v1/snapshots`)).json()) as {
+        snapshots: { resource: string; state: string; rows: number }[];
+      };
+      t.like(
+        snapshots.find((s) => s.resource === 'licences'),
+        { state: 'DONE', rows: 700 },
+      );
+    } finally {
+      await engine.drain();
+    }
+  } finally {
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});

@@ -100,6 +100,11 @@ export interface Source {
    * subscription is returned instead of a second one.
    */
   snapshot?(req: SnapshotRequest): Promise<SnapshotProgress>;
+  /**
+   * Resources whose initial snapshot has not finished (as of the last start): the bus holds all of them from their
+   * attach on, so a new subscription reads it from the start instead of asking for a backfill.
+   */
+  unattached?(): string[];
   /** Stops streaming after confirming the last committed checkpoint. Idempotent. */
   close(): Promise<void>;
 }

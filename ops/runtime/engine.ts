@@ -223,9 +223,11 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     // other subscriptions never see it); one whose fields grew gets the new fields' values the same way. The need is
     // stored first, and requested in the background until its source takes it (the source may be down now).
     const backfills = new Map<string, string>();
+    const attaching = new Set(sources.flatMap((x) => x.unattached()));
     for (const sub of subs.values()) {
       const s = cfg.subscriptions.find((x) => x.id === sub.id)!;
-      const head = await bus.head(sub.resource);
+      // a resource still in its initial snapshot: everything since its attach is on the bus, read it from the start
+      const head = attaching.has(sub.resource) ? 0n : await bus.head(sub.resource);
       const start = await state.registerSubscription({
         subscription: sub.id,
         resource: sub.resource,

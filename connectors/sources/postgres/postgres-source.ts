@@ -152,7 +152,8 @@ export class PostgresSource implements Source {
   ): Promise<ResourceShape[]> {
     await this.stopStreaming();
     this.restartWanted = false;
-    this.state = 'STARTING';
+    // a failed source retrying is still failed to its operators until an attempt gets through
+    if (this.state !== 'FAILED') this.state = 'STARTING';
     const client = new pg.Client(this.clientConfig());
     try {
       await client.connect();
@@ -183,12 +184,12 @@ export class PostgresSource implements Source {
       const shapes = await this.bind(client);
       await this.ensurePublication(client);
       const stored = { lastPosition: opts.lastPosition, checkpoint: opts.checkpoint && checkpointLsn(opts.checkpoint) };
-      const created = await this.ensureSlot(client, stored, Number(version));
-      // Snapshot state travels with the checkpoint. None stored: a new provider (every resource is snapshotted), or
-      // one attached before snapshots existed (its resources count as attached).
-      this.loaded =
-        checkpointState(opts.checkpoint) ??
-        emptyState(created && !opts.lastPosition ? [] : this.opts.resources.map((r) => r.id));
+      await this.ensureSlot(client, stored, Number(version));
+      // Snapshot state travels with the checkpoint. Nothing stored at all: a new provider (or one whose first run died
+      // before storing anything) — every resource is snapshotted; a checkpoint or position without state: a provider
+      // attached before snapshots existed — its resources count as attached.
+      const fresh = opts.checkpoint === null && opts.lastPosition === null;
+      this.loaded = checkpointState(opts.checkpoint) ?? emptyState(fresh ? [] : this.opts.resources.map((r) => r.id));
       return shapes;
     } catch (e) {
       this.fail(e);
@@ -280,15 +281,12 @@ export class PostgresSource implements Source {
     await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  /**
-   * Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. True when
-   * the slot was created now.
-   */
+  /** Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. */
   private async ensureSlot(
     client: pg.Client,
     stored: { lastPosition: string | null; checkpoint: string | null },
     version: number,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const invalidation = version >= 170000 ? 'invalidation_reason' : 'null::text';
     const { rows } = await client.query<SlotRow>(
       `select plugin, confirmed_flush_lsn::text as confirmed, wal_status as "walStatus", ${invalidation} as invalidation
@@ -315,7 +313,6 @@ export class PostgresSource implements Source {
     this.confirmed = Math.max(at, cp);
     this.handedOut = this.confirmed;
     this.confirmedMovedAt = Date.now();
-    return decision.action === 'create';
   }
 
   async *read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch> {
@@ -523,6 +520,15 @@ export class PostgresSource implements Source {
       return;
     }
     for (const resource of unattached) runner.adopt({ kind: 'add', run: newRun(resource, 'initial') }, this.durable);
+  }
+
+  /**
+   * Resources (as of the last start) whose initial snapshot has not finished: their bus holds everything from their
+   * attach on, so a new subscription reads it from the start rather than asking for a backfill.
+   */
+  unattached(): string[] {
+    if (this.opts.snapshotMode === 'never') return [];
+    return this.opts.resources.map((r) => r.id).filter((id) => !this.loaded.attached.includes(id));
   }
 
   /**
