@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { SluiceError } from '../errors.ts';
+import { subscriptionStart } from '../delivery/subscription-start.ts';
 import type { QualityReport } from '../quality/index.ts';
 import type {
   ClassificationRecord,
@@ -120,18 +121,11 @@ export class MemoryStateStore implements StateStore {
     fields: string[];
     head: bigint;
   }): Promise<SubscriptionStart> {
-    const known = this.subscriptions.get(s.subscription);
-    if (!known) {
-      const fresh = !this.cursors.has(s.subscription);
-      const backfill = fresh && s.head > 0n ? 'new subscription on a resource with data' : null;
-      this.subscriptions.set(s.subscription, { fields: [...s.fields], backfill });
-      if (fresh) this.cursors.set(s.subscription, { seq: s.head, lastTick: null });
-      return { created: fresh, backfill };
-    }
-    const added = s.fields.filter((f) => !known.fields.includes(f));
-    if (added.length > 0) known.backfill = `fields added: ${added.join(', ')}`;
-    known.fields = [...s.fields];
-    return { created: false, backfill: known.backfill };
+    const known = this.subscriptions.get(s.subscription) ?? null;
+    const start = subscriptionStart(known, known !== null || this.cursors.has(s.subscription), s);
+    this.subscriptions.set(s.subscription, { fields: [...s.fields], backfill: start.backfill });
+    if (start.created) this.cursors.set(s.subscription, { seq: s.head, lastTick: null });
+    return start;
   }
 
   async backfillRequested(subscription: string): Promise<void> {

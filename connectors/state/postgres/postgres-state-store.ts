@@ -14,6 +14,7 @@ import type {
   SubscriptionStart,
 } from '../../../engine/ports/index.ts';
 import type { QualityReport } from '../../../engine/quality/index.ts';
+import { subscriptionStart } from '../../../engine/delivery/subscription-start.ts';
 import { withTransaction } from './transaction.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
@@ -149,32 +150,24 @@ export class PostgresStateStore implements StateStore {
         'select fields, backfill from sluice_subscriptions where subscription = $1 for update',
         [s.subscription],
       );
-      const known = rows[0];
-      if (!known) {
-        const cursor = await c.query('select 1 from sluice_cursors where subscription = $1', [s.subscription]);
-        const fresh = cursor.rowCount === 0;
-        const backfill = fresh && s.head > 0n ? 'new subscription on a resource with data' : null;
-        await c.query(
-          `insert into sluice_subscriptions (subscription, resource, fields, backfill, started_seq)
-           values ($1, $2, $3, $4, $5)`,
-          [s.subscription, s.resource, JSON.stringify(s.fields), backfill, s.head.toString()],
-        );
-        if (fresh) {
-          await c.query(`insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, null)`, [
-            s.subscription,
-            s.head.toString(),
-          ]);
-        }
-        return { created: fresh, backfill };
+      const known = rows[0] ?? null;
+      const hasCursor = known
+        ? true
+        : ((await c.query('select 1 from sluice_cursors where subscription = $1', [s.subscription])).rowCount ?? 0) > 0;
+      const start = subscriptionStart(known, hasCursor, s);
+      await c.query(
+        `insert into sluice_subscriptions (subscription, resource, fields, backfill, started_seq)
+         values ($1, $2, $3, $4, $5)
+         on conflict (subscription) do update set fields = excluded.fields, backfill = excluded.backfill`,
+        [s.subscription, s.resource, JSON.stringify(s.fields), start.backfill, s.head.toString()],
+      );
+      if (start.created) {
+        await c.query(`insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, null)`, [
+          s.subscription,
+          s.head.toString(),
+        ]);
       }
-      const added = s.fields.filter((f) => !known.fields.includes(f));
-      const backfill = added.length > 0 ? `fields added: ${added.join(', ')}` : known.backfill;
-      await c.query('update sluice_subscriptions set fields = $2, backfill = $3 where subscription = $1', [
-        s.subscription,
-        JSON.stringify(s.fields),
-        backfill,
-      ]);
-      return { created: false, backfill };
+      return start;
     });
   }
 
