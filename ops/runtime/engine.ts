@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
@@ -382,7 +382,12 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     });
     cleanups.push(() => api.close());
     const runtimeFile = join(dataDir, 'runtime.json');
-    writeFileSync(runtimeFile, JSON.stringify({ apiUrl: api.url, pid: process.pid, startedAt }, null, 2) + '\n');
+    // written whole, then renamed: a CLI (or a test) reading it never sees it half-written
+    writeFileSync(
+      `${runtimeFile}.tmp`,
+      JSON.stringify({ apiUrl: api.url, pid: process.pid, startedAt }, null, 2) + '\n',
+    );
+    renameSync(`${runtimeFile}.tmp`, runtimeFile);
     cleanups.push(async () => rmSync(runtimeFile, { force: true }));
     log.info('engine running', { api: api.url, subscriptions: [...subs.keys()] });
 
