@@ -28,6 +28,7 @@ test.before(async () => {
   const server = await startPostgres('sluice-snapshot-', { wal_sender_timeout: '10s' });
   const { url } = await server.database('provider');
   const admin = new pg.Pool({ connectionString: url, max: 6 });
+  admin.on('error', () => {}); // idle connections end when the server stops at the end
   ctx = { server, url, admin, work: mkdtempSync(join(tmpdir(), 'sluice-snapshot-')), n: 0 };
 });
 

@@ -72,7 +72,13 @@ export interface PostgresSourceOptions {
 }
 
 type QueueItem =
-  { tx: CommittedTx; commitMs: number } | { idle: number } | { snap: SnapshotItem; onDurable?: () => void };
+  { tx: CommittedTx; commitMs: number } | { idle: number } | { snap: SnapshotItem; waiter?: DurableWaiter };
+
+/** A snapshot request waiting until a checkpoint that stores it is confirmed (rejected if the stream restarts first). */
+interface DurableWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
 
 const HEARTBEAT_PREFIX = 'sluice.heartbeat';
 const WATERMARK_PREFIX = 'sluice.snapshot';
@@ -134,8 +140,7 @@ export class PostgresSource implements Source {
   private runner: SnapshotRunner | null = null;
   private snapBindings = new Map<string, SnapshotBinding>();
   /** Requests waiting for a checkpoint with their rev to be confirmed. */
-  private durableWaiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private pendingRequests: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private durableWaiters: (DurableWaiter & { rev: number })[] = [];
 
   constructor(opts: PostgresSourceOptions) {
     this.opts = { ...opts };
@@ -368,7 +373,7 @@ export class PostgresSource implements Source {
         this.queuedEvents -= rows.length;
         for (const e of rows) events.push(e);
         applyChange(this.durable, item.snap.change);
-        if (item.onDurable) this.durableWaiters.push({ rev: this.durable.rev, ...this.takeRequest(item.onDurable) });
+        if (item.waiter) this.durableWaiters.push({ rev: this.durable.rev, ...item.waiter });
         end = Math.max(end, item.snap.end, this.handedOut);
       } else {
         this.queue.shift();
@@ -376,12 +381,6 @@ export class PostgresSource implements Source {
       }
     }
     return { events, checkpoint: this.checkpointFor(end) };
-  }
-
-  /** A request's pending promise moves from "queued" to "waiting for its checkpoint". */
-  private takeRequest(resolve: () => void): { resolve: () => void; reject: (e: Error) => void } {
-    const i = this.pendingRequests.findIndex((r) => r.resolve === resolve);
-    return i < 0 ? { resolve, reject: () => {} } : this.pendingRequests.splice(i, 1)[0]!;
   }
 
   /** A spooled transaction in fragments of maxEvents; only the last one carries the checkpoint. */
@@ -495,8 +494,8 @@ export class PostgresSource implements Source {
         logger: this.log,
         binding: (resource) => this.snapBindings.get(resource),
         room: () => this.queuedEvents < (this.opts.maxBufferedEvents ?? 50_000) / 2 && this.queuedSpools === 0,
-        push: (item, onDurable) => {
-          this.queue.push({ snap: item, ...(onDurable ? { onDurable } : {}) });
+        push: (item, waiter) => {
+          this.queue.push({ snap: item, ...(waiter ? { waiter } : {}) });
           this.queuedEvents += item.events.length;
           this.wake?.();
         },
@@ -553,10 +552,7 @@ export class PostgresSource implements Source {
     const same = runner.plan.active.find((r) => r.resource === req.resource && r.target === req.subscription);
     if (same) return progressOf(same, this.id);
     const run = newRun(req.resource, req.reason, req.subscription);
-    await new Promise<void>((resolve, reject) => {
-      this.pendingRequests.push({ resolve, reject });
-      runner.change({ kind: 'add', run }, [], 0, resolve);
-    });
+    await new Promise<void>((resolve, reject) => runner.change({ kind: 'add', run }, [], 0, { resolve, reject }));
     this.log.info('snapshot requested', { resource: run.resource, id: run.id, reason: run.reason, target: run.target });
     return progressOf(run, this.id);
   }
@@ -795,8 +791,8 @@ export class PostgresSource implements Source {
         retriable: true,
       },
     );
-    for (const w of [...this.pendingRequests, ...this.durableWaiters]) w.reject(lost);
-    this.pendingRequests = [];
+    const queued = this.queue.flatMap((q) => ('snap' in q && q.waiter ? [q.waiter] : []));
+    for (const w of [...queued, ...this.durableWaiters]) w.reject(lost);
     this.durableWaiters = [];
     const stream = this.stream;
     this.stream = null;

@@ -33,8 +33,8 @@ export interface RunnerHost {
   binding(resource: string): SnapshotBinding | undefined;
   /** The stream's queue has room for another chunk. */
   room(): boolean;
-  /** Queues an item after everything the stream received so far; `onDurable` once its checkpoint is confirmed. */
-  push(item: SnapshotItem, onDurable?: () => void): void;
+  /** Queues an item after everything the stream received so far; `waiter` hears when its checkpoint is confirmed. */
+  push(item: SnapshotItem, waiter?: { resolve: () => void; reject: (e: Error) => void }): void;
   /** The snapshot could not go on (the provider connection broke): the source fails and restarts. */
   fail(e: unknown): void;
   /** Converts array columns to list text in place (as the stream's events are). */
@@ -82,11 +82,16 @@ export class SnapshotRunner {
   }
 
   /** Applies a change to the plan and queues it for the durable state. */
-  change(change: SnapshotChange, events: SourceEvent[] = [], end = 0, onDurable?: () => void): void {
+  change(
+    change: SnapshotChange,
+    events: SourceEvent[] = [],
+    end = 0,
+    waiter?: { resolve: () => void; reject: (e: Error) => void },
+  ): void {
     applyChange(this.plan, change);
     if (change.kind === 'add') this.open(change.run);
     for (const id of this.windows.keys()) if (!this.plan.active.some((r) => r.id === id)) this.windows.delete(id);
-    this.host.push({ change, events, end }, onDurable);
+    this.host.push({ change, events, end }, waiter);
     this.wake?.();
   }
 
@@ -111,11 +116,6 @@ export class SnapshotRunner {
   observe(xid: number, events: Iterable<PendingEvent> | null): void {
     this.recent.push(xid);
     if (this.windows.size === 0 || !events) return;
-    if (this.windows.size === 1) {
-      const w = this.windows.values().next().value!;
-      for (const e of events) if (e.resource === w.resource) w.observe(e);
-      return;
-    }
     for (const e of events) for (const w of this.windows.values()) if (e.resource === w.resource) w.observe(e);
   }
 
