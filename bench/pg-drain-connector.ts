@@ -113,8 +113,8 @@ export async function drainWithConnector(
     spoolDir: run.spoolDir,
   });
   const register = async (shapes: ResourceShape[]) => {
-    const versions = new Map<string, number>();
-    for (const shape of shapes) versions.set(shape.resource, state ? await state.registerSchema(shape) : 0);
+    const versions: number[] = [];
+    for (const { layout: _, ...shape } of shapes) versions.push(state ? await state.registerSchema(shape) : 0);
     return versions;
   };
 

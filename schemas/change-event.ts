@@ -22,6 +22,10 @@ export interface ChangeEvent {
   /** Commit time, RFC 3339 UTC with µs. */
   commitTs: string;
   txId: string;
+  /**
+   * The resource's schema version (the state store's record of its columns) the event's values follow. As a source
+   * emits it, before the pump stamps the version: the source's number of the shape (`ResourceShape.layout`).
+   */
   schemaVersion: number;
   /**
    * A backfill's rows (`op: r`) are for this subscription only; every other subscription of the resource skips them.

@@ -125,12 +125,31 @@ test('a slot dropped behind the running engine: the source stops with SLOT_INVAL
       30_000,
     );
     t.regex(failed.error!, /replication slot sluice_prov is missing, but changes from it are in the bus/);
-    const slots = await count(
-      env.provider.url('provider'),
-      `select count(*)::text as n from pg_replication_slots where slot_name = 'sluice_prov'`,
-    );
-    t.is(slots, 0, 'no slot was silently re-created');
+    const slots = () =>
+      count(
+        env.provider.url('provider'),
+        `select count(*)::text as n from pg_replication_slots where slot_name = 'sluice_prov'`,
+      );
+    t.is(await slots(), 0, 'no slot was silently re-created');
     t.is(await busCount(env.stateUrl), 1);
+
+    // the recovery: a re-snapshot creates the slot anew and reads the table again, the lost insert with it
+    const res = await fetch(`${engine.apiUrl}/v1/resources/things/resnapshot`, { method: 'POST' });
+    t.is(res.status, 202);
+    t.like(await res.json(), { resource: 'things', reason: 'resnapshot', state: 'RUNNING' });
+    t.is(await slots(), 1);
+    const reads = `select count(*)::text as n from sluice_bus_events where event ->> 'op' = 'r'`;
+    await waitFor('the re-snapshot', async () => (await count(env.stateUrl, reads)) === 2, 30_000);
+    t.is(
+      await count(
+        env.stateUrl,
+        `select count(*)::text as n from sluice_bus_events where event -> 'after' ->> 'v' = 'lost unless re-snapshotted'`,
+      ),
+      1,
+    );
+    await env.client.query(`insert into things values (3, 'streamed again')`);
+    await waitFor('streaming again', async () => (await busCount(env.stateUrl)) === 4);
+    t.is((await engine.status()).sources[0]?.state, 'STREAMING');
   } finally {
     await engine.drain();
     await env.cleanup();
@@ -197,6 +216,28 @@ test('a slot the server invalidated (max_slot_wal_keep_size) is refused at start
     t.true(isSluiceError(err, 'SLOT_INVALID'), String(err));
     t.regex(err!.message, /replication slot sluice_prov was invalidated by the server/);
     t.regex(String((err as SluiceError).details.recovery), /max_slot_wal_keep_size/);
+    t.regex(String((err as SluiceError).details.recovery), /sluice run --recover-slot prov/);
+
+    // started with the recovery: the slot is created anew, the table read again, and the new position stored — a
+    // plain restart afterwards resumes from it
+    await env.client.query(`insert into things values (2, 'written while the slot was lost')`);
+    const recovered = await startEngine(env.cfg, { logger: silentLogger, recoverSlot: ['prov'] });
+    try {
+      const reads = `select count(*)::text as n from sluice_bus_events where event ->> 'op' = 'r'`;
+      await waitFor('the re-snapshot', async () => (await count(env.stateUrl, reads)) === 2, 30_000);
+    } finally {
+      await recovered.drain();
+    }
+    const again = await startEngine(env.cfg, { logger: silentLogger });
+    try {
+      await env.client.query(`insert into things values (3, 'c')`);
+      await waitFor('streaming after a plain restart', async () => (await busCount(env.stateUrl)) === 4);
+    } finally {
+      await again.drain();
+    }
+    await t.throwsAsync(startEngine(env.cfg, { logger: silentLogger, recoverSlot: ['nope'] }), {
+      message: /--recover-slot: no provider "nope" in the config \(providers: prov\)/,
+    });
   } finally {
     await env.cleanup();
   }

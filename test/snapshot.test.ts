@@ -60,7 +60,7 @@ async function attach(rows: number, opts: Partial<PostgresSourceOptions> = {}) {
   const abort = new AbortController();
   const source = make();
   const pumping = pumpSource(source, bus, silentLogger, abort.signal, {
-    register: async () => new Map([[resource, 1]]),
+    register: async (shapes) => shapes.map(() => 1),
     retry: { minMs: 100, maxMs: 1000 },
   });
   const stop = async () => {
@@ -192,7 +192,7 @@ test('a snapshot restarted mid-way resumes after the last stored chunk', async (
     const abort = new AbortController();
     const source = a.make();
     const pumping = pumpSource(source, a.bus, silentLogger, abort.signal, {
-      register: async () => new Map([[a.resource, 1]]),
+      register: async (shapes) => shapes.map(() => 1),
       retry: { minMs: 100, maxMs: 1000 },
     });
     return { source, stop: async () => (abort.abort(), await pumping, await source.close()) };
@@ -261,7 +261,9 @@ test('a table without a unique key cannot be snapshotted, and says why', async (
     heartbeatIntervalMs: 0,
   });
   const abort = new AbortController();
-  const pumping = pumpSource(source, bus, silentLogger, abort.signal, { register: async () => new Map() });
+  const pumping = pumpSource(source, bus, silentLogger, abort.signal, {
+    register: async (shapes) => shapes.map(() => 1),
+  });
   try {
     await waitFor('the run to fail', async () => snapshotsOf(source).some((s) => s.state === 'FAILED'), 30_000);
     const failed = snapshotsOf(source)[0]!;

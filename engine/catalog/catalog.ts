@@ -20,9 +20,10 @@ export interface CatalogField {
   name: string;
   /**
    * `classified`: shareable as its classification says; `unclassified`: in the table, not classified — never shared;
-   * `missing`: classified in the config but not in the table (the source refuses to start).
+   * `missing`: classified in the config but not in the table (the source refuses to start); `dropped`: classified,
+   * streamed before, gone from the table since — subscriptions go on without it.
    */
-  status: 'classified' | 'unclassified' | 'missing';
+  status: 'classified' | 'unclassified' | 'missing' | 'dropped';
   key: boolean;
   /** From the database (absent when it could not be described). */
   sourceType?: string;
@@ -73,13 +74,15 @@ function classificationOf(f: FieldConfig): CatalogClassification {
 /**
  * The data map entry of a resource: the table's columns in table order (from the database), each with its effective
  * classification (config, overridden by runtime classifications), then any classified column the table lacks.
- * Without a description (provider unreachable) the config's fields are listed, in config order. Pure.
+ * Without a description (provider unreachable) the config's fields are listed, in config order. `streamed`: the
+ * columns the resource's stream carried before (a classified one the table lacks was dropped). Pure.
  */
 export function catalogResource(
   resource: ResourceConfig,
   provider: ProviderConfig | undefined,
   described: DescribedTable | Error,
   overrides: readonly ClassificationRecord[],
+  streamed: ReadonlySet<string> = new Set(),
 ): CatalogResource {
   const effective = effectiveFields(resource, overrides);
   const runtime = new Map(overrides.filter((o) => o.resource === resource.id).map((o) => [o.column, o]));
@@ -90,7 +93,13 @@ export function catalogResource(
     const o = runtime.get(name);
     return {
       name,
-      status: f ? (d || described instanceof Error ? 'classified' : 'missing') : 'unclassified',
+      status: !f
+        ? 'unclassified'
+        : d || described instanceof Error
+          ? 'classified'
+          : streamed.has(name)
+            ? 'dropped'
+            : 'missing',
       key: key.has(name),
       ...(d
         ? {

@@ -8,3 +8,4 @@ export {
   type CatalogResource,
   type ClassificationSource,
 } from './catalog.ts';
+export { shapeChange, type ShapeChange } from './shape-change.ts';

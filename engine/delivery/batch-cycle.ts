@@ -176,7 +176,9 @@ async function executeIntent(
   for await (const run of schemaRuns(pages, sub.id)) {
     const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
     // generalize picks its rule from the column types, which belong to the schema version
-    const masks = compileFieldMasks(intent.fields, keys, { ...sub.masking, columns: schema.columns });
+    // a field this schema version lacks (dropped from the table) is left out of its files
+    const present = intent.fields.filter((f) => schema.columns.some((c) => c.name === f.name));
+    const masks = compileFieldMasks(present, keys, { ...sub.masking, columns: schema.columns });
     const secrets = { keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) }, encryption };
     const rules = sub.rowRules?.(schema) ?? {};
     const record = await writeFile(sub, intent, schema, run, masks, rules, secrets, deps, result, signal);

@@ -13,6 +13,11 @@ export interface ChangeBatch {
    * Empty for a fragment that must not be confirmed yet. Opaque to the engine.
    */
   checkpoint: string;
+  /**
+   * Shapes first used by this batch's events (or by a later batch's): a table's columns changed in the stream (a
+   * column dropped, added to the shared set, retyped). Reported before any event that uses them.
+   */
+  shapes?: ResourceShape[];
 }
 
 /** A resource's columns as the source reports them (types come from the database, never retyped by hand). */
@@ -21,6 +26,11 @@ export interface ResourceShape {
   /** Shared columns only, in table order, with their delivered logical type. */
   columns: (ColumnSpec & { sourceType: string })[];
   key: string[];
+  /**
+   * The source's own number for this shape. An event a source emits carries it in `schemaVersion`; the pump replaces
+   * it with the schema version the state store registered for the shape.
+   */
+  layout: number;
 }
 
 export type SourceState = 'STARTING' | 'STREAMING' | 'FAILED' | 'STOPPED';
@@ -80,7 +90,8 @@ export interface SnapshotProgress {
 export interface Source {
   readonly id: string;
   /**
-   * Prepares the source (publication, slot) and reports the shape of every resource it streams. `lastPosition` is
+   * Prepares the source (publication, slot) and reports the shape of every resource it streams (as the table is now;
+   * the stream may report older or newer ones with its batches). `lastPosition` is
    * the last event position the bus holds from this source, `checkpoint` the last checkpoint stored with an append.
    * A source that cannot resume exactly there (its slot is gone, invalidated, or confirmed beyond the checkpoint)
    * must refuse with SLOT_INVALID rather than silently skip changes.

@@ -77,9 +77,14 @@ export interface SubscriptionCursor {
  * Postgres (embedded by default).
  */
 export interface StateStore {
-  /** Records the shape of a resource; returns its version (a new one only when the shape changed). */
+  /**
+   * Records the shape of a resource; returns its version. A version names one shape: a shape recorded before gets
+   * its version back (a stream resumed before a DDL shows the older shape again), a new one the next number.
+   */
   registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number>;
   schema(resource: string, version: number): Promise<ResourceSchema>;
+  /** Every recorded version of a resource's shape, oldest first. */
+  schemas(resource: string): Promise<ResourceSchema[]>;
   /** The subscription's current HMAC key for the `hash` strategy (version 1 is created on first use). */
   subscriptionKey(subscription: string): Promise<Uint8Array>;
   /**

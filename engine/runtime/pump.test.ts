@@ -9,6 +9,7 @@ const SHAPE: ResourceShape = {
   resource: 'people',
   key: ['id'],
   columns: [{ name: 'id', type: { kind: 'int64' }, sourceType: 'bigint' }],
+  layout: 0,
 };
 
 function event(i: number): SourceEvent {
@@ -69,7 +70,7 @@ test('a checkpoint is confirmed to the source only after the append that covers 
   };
   const source = new ScriptedSource([batch(1, 3, '0/A')]);
   const abort = new AbortController();
-  const run = pumpSource(source, bus, silentLogger, abort.signal, { register: async () => new Map([['people', 7]]) });
+  const run = pumpSource(source, bus, silentLogger, abort.signal, { register: async () => [7] });
   await new Promise((r) => setTimeout(r, 30));
   t.deepEqual(source.commits, [], 'nothing confirmed while the append is pending');
   release();
@@ -95,7 +96,7 @@ test('a failed append confirms nothing; the source is restarted and every change
   const source = new ScriptedSource([batch(1, 2, '0/B'), batch(3, 4, '0/C')]);
   const abort = new AbortController();
   const run = pumpSource(source, bus, silentLogger, abort.signal, {
-    register: async () => new Map(),
+    register: async (shapes) => shapes.map(() => 1),
     retry: { minMs: 1, maxMs: 2 },
   });
   await until(() => source.commits.includes('0/C'));
@@ -113,13 +114,64 @@ test('the first start attempt is reported once, with its error, and the pump kee
   const attempts: unknown[] = [];
   const abort = new AbortController();
   const run = pumpSource(source, bus, silentLogger, abort.signal, {
-    register: async () => new Map(),
+    register: async (shapes) => shapes.map(() => 1),
     retry: { minMs: 1, maxMs: 2 },
     onFirstAttempt: (error) => attempts.push(error === undefined ? 'started' : (error as Error).message),
   });
   await until(() => source.commits.length > 0);
   t.deepEqual(attempts, ['provider unreachable']);
   t.is(source.starts, 3);
+  abort.abort();
+  await run;
+});
+
+test('a shape the stream reports mid-way is registered before its events, which carry its version', async (t) => {
+  const bus = new MemoryBus();
+  const widened: ResourceShape = {
+    ...SHAPE,
+    columns: [...SHAPE.columns, { name: 'name', type: { kind: 'utf8' }, sourceType: 'text' }],
+    layout: 5,
+  };
+  const second = batch(3, 4, '0/F');
+  for (const e of second.events) e.schemaVersion = 5;
+  const registered: ResourceShape[][] = [];
+  const source = new ScriptedSource([batch(1, 2, '0/E'), { ...second, shapes: [widened] }]);
+  const abort = new AbortController();
+  const run = pumpSource(source, bus, silentLogger, abort.signal, {
+    register: async (shapes) => {
+      registered.push(shapes);
+      return shapes.map((s) => (s.layout === 5 ? 2 : 1));
+    },
+  });
+  await until(() => source.commits.includes('0/F'));
+  t.deepEqual(registered, [[SHAPE], [widened]]);
+  const [stored] = await collect(bus.read('people', 0n, 4n));
+  t.deepEqual(
+    stored!.map((e) => e.schemaVersion),
+    [1, 1, 2, 2],
+  );
+  abort.abort();
+  await run;
+});
+
+test('an event of a shape its source never reported stops the pump with an internal error', async (t) => {
+  const bus = new MemoryBus();
+  const bad = batch(1, 1, '0/G');
+  bad.events[0]!.schemaVersion = 9;
+  const source = new ScriptedSource([bad]);
+  const abort = new AbortController();
+  const logged: string[] = [];
+  const log = {
+    ...silentLogger,
+    error: (m: string, f?: Record<string, unknown>) => logged.push(`${m}: ${String(f?.error)}`),
+  };
+  const run = pumpSource(source, bus, log as typeof silentLogger, abort.signal, {
+    register: async (shapes) => shapes.map(() => 1),
+    retry: { minMs: 1000, maxMs: 1000 },
+  });
+  await until(() => logged.length > 0);
+  t.regex(logged[0]!, /emitted an event of resource "people" with shape 9, which it never reported/);
+  t.is(await bus.head('people'), 0n, 'nothing stored');
   abort.abort();
   await run;
 });

@@ -37,7 +37,7 @@ function json<T>(v: T): T {
  * changes nothing). Returned values are copies.
  */
 export class MemoryStateStore implements StateStore {
-  private readonly schemas = new Map<string, Shape[]>();
+  private readonly shapes = new Map<string, Shape[]>();
   private readonly secrets = new Map<string, SubscriptionSecret[]>();
   private readonly cursors = new Map<string, SubscriptionCursor>();
   private readonly intents = new Map<string, DeliveryIntent>();
@@ -49,23 +49,27 @@ export class MemoryStateStore implements StateStore {
 
   async registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number> {
     const { resource, ...body } = shape;
-    const versions = this.schemas.get(resource) ?? [];
-    const last = versions.at(-1);
+    const versions = this.shapes.get(resource) ?? [];
     const normalized = json(body);
-    if (last && isDeepStrictEqual(last, normalized)) return versions.length;
+    const known = versions.findIndex((v) => isDeepStrictEqual(v, normalized));
+    if (known >= 0) return known + 1;
     versions.push(normalized);
-    this.schemas.set(resource, versions);
+    this.shapes.set(resource, versions);
     return versions.length;
   }
 
   async schema(resource: string, version: number): Promise<ResourceSchema> {
-    const shape = Number.isInteger(version) && version >= 1 ? this.schemas.get(resource)?.[version - 1] : undefined;
+    const shape = Number.isInteger(version) && version >= 1 ? this.shapes.get(resource)?.[version - 1] : undefined;
     if (!shape) {
       throw new SluiceError('STATE_CORRUPT', `no schema version ${version} recorded for resource "${resource}"`, {
         details: { resource, version },
       });
     }
     return { resource, version, ...json(shape) };
+  }
+
+  async schemas(resource: string): Promise<ResourceSchema[]> {
+    return (this.shapes.get(resource) ?? []).map((shape, i) => ({ resource, version: i + 1, ...json(shape) }));
   }
 
   async subscriptionKey(subscription: string): Promise<Uint8Array> {

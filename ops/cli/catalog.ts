@@ -124,9 +124,11 @@ function printResource(r: CatalogResource, gap: boolean): void {
     by:
       f.status === 'missing'
         ? 'MISSING in table'
-        : f.classifiedBy === 'runtime'
-          ? `runtime${f.configClassification ? ' (overrides config)' : ''}`
-          : (f.classifiedBy ?? ''),
+        : f.status === 'dropped'
+          ? 'DROPPED from table'
+          : f.classifiedBy === 'runtime'
+            ? `runtime${f.configClassification ? ' (overrides config)' : ''}`
+            : (f.classifiedBy ?? ''),
     conditions: conditions(f),
   }));
   for (const line of renderTable(['field', 'type', 'null', 'level', 'tag', 'share', 'by', 'conditions'], rows))

@@ -12,7 +12,14 @@ export function runCommand(program: Command, setCode: (c: number) => void): void
     .command('run')
     .description('run the engine: tail the providers, deliver each cycle, serve the local API')
     .option('-c, --config <file>', 'config file', './sluice.yaml')
-    .action(async (o: { config: string }) => {
+    .option(
+      '--recover-slot <provider>',
+      "create a provider's unusable replication slot (missing, invalidated, advanced by another program) anew and " +
+        're-snapshot all its resources; repeat for several providers',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .action(async (o: { config: string; recoverSlot: string[] }) => {
       const say = (s: string) => process.stderr.write(`sluice: ${s}\n`);
       const gate = shutdownGate(say);
       const loaded = loadConfig(o.config, { mode: 'run' });
@@ -22,7 +29,11 @@ export function runCommand(program: Command, setCode: (c: number) => void): void
         return;
       }
       const log = createLogger();
-      const engine = await startEngine(loaded.config, { logger: log, ...crashPointFromEnv() });
+      const engine = await startEngine(loaded.config, {
+        logger: log,
+        ...crashPointFromEnv(),
+        ...(o.recoverSlot.length > 0 ? { recoverSlot: o.recoverSlot } : {}),
+      });
       say(`running; API ${engine.apiUrl} (runtime.json in ${loaded.config.dataDir})`);
       const code = await gate.drainOnSignal(engine.drain, parseDuration(loaded.config.drainTimeout, 30_000), log);
       process.exit(code);

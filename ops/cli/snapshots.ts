@@ -32,7 +32,9 @@ export function snapshotCommands(program: Command, setCode: (c: number) => void)
       .command('resnapshot <resource>')
       .description(
         "deliver a resource's current rows (_op = r) again to every subscription, read in chunks beside the stream " +
-          '(no pause, no gap); the recovery path after a lost replication slot',
+          "(no pause, no gap). When the provider's replication slot is unusable (dropped, invalidated), the slot is " +
+          'created anew and every resource of that provider re-snapshotted: the recovery path after a lost slot ' +
+          '(an engine that refuses to start for it: sluice run --recover-slot <provider>)',
       ),
   )
     .option('--wait', 'follow the run until it finishes (exit 1 if it fails)')

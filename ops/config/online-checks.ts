@@ -9,9 +9,14 @@ import type { ConfigIssue } from './issues.ts';
  * old row of updates and deletes (REPLICA IDENTITY FULL) to see rows move out of it. A provider that cannot be
  * reached is one issue on its url.
  */
-export function onlineIssues(cfg: Config, described: ReadonlyMap<string, DescribedTable | Error>): ConfigIssue[] {
+export function onlineIssues(
+  cfg: Config,
+  described: ReadonlyMap<string, DescribedTable | Error>,
+  streamed: (resource: string) => ReadonlySet<string> | undefined = () => undefined,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const err = (path: (string | number)[], message: string) => issues.push({ severity: 'error', path, message });
+  const warn = (path: (string | number)[], message: string) => issues.push({ severity: 'warning', path, message });
   const unreachable = new Set<string>();
   cfg.resources.forEach((r, ri) => {
     const d = described.get(r.id);
@@ -29,7 +34,13 @@ export function onlineIssues(cfg: Config, described: ReadonlyMap<string, Describ
       if (!columns.has(k)) err(['resources', ri, 'key', j], `column "${k}" does not exist in ${d.table}`);
     });
     for (const name of Object.keys(r.fields)) {
-      if (!columns.has(name)) err(['resources', ri, 'fields', name], `column "${name}" does not exist in ${d.table}`);
+      if (columns.has(name)) continue;
+      if (streamed(r.id)?.has(name)) {
+        warn(
+          ['resources', ri, 'fields', name],
+          `column "${name}" was dropped from ${d.table} after it was streamed: subscriptions go on without it (remove it from the config)`,
+        );
+      } else err(['resources', ri, 'fields', name], `column "${name}" does not exist in ${d.table}`);
     }
   });
   cfg.subscriptions.forEach((s, i) => {

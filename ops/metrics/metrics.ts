@@ -53,6 +53,13 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  private readonly schemaVersion = new Gauge({
+    name: 'sluice_resource_schema_version',
+    help: "The schema version of each resource's latest shape its stream reported (moves when its table's DDL changes shared columns)",
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
+
   constructor(src: MetricsSources) {
     const registry = this.registry;
     new Gauge({
@@ -184,6 +191,10 @@ export class EngineMetrics {
   /** Failures found by the stream's quality checks (scans report, they do not count here). */
   onQualityFailure(resource: string, check: string, n: number): void {
     this.quality.inc({ resource, check }, n);
+  }
+
+  onSchema(resource: string, version: number): void {
+    this.schemaVersion.set({ resource }, version);
   }
 
   onDenial(reason: string): void {

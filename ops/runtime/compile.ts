@@ -26,7 +26,12 @@ const MAX_ROWS_PER_FILE = 500_000;
  * One source per provider (its own slot and replication connection); only key columns and shareable classified
  * fields may enter the platform. Streamed and large transactions spool under `<dataDir>/spool/<provider>`.
  */
-export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
+export function buildSources(
+  cfg: Config,
+  log: Logger,
+  streamed: Streamed = () => undefined,
+  recoverSlot: readonly string[] = [],
+): PostgresSource[] {
   return cfg.providers.map(
     (p) =>
       new PostgresSource({
@@ -38,23 +43,34 @@ export function buildSources(cfg: Config, log: Logger): PostgresSource[] {
         stallAfterMs: parseDuration(p.connector.stallAlertAfter, 300_000),
         snapshotMode: p.connector.snapshot?.mode ?? 'initial',
         chunkRows: p.connector.snapshot?.chunkRows ?? 10_000,
-        resources: sourceResources(cfg, p.id),
+        resources: sourceResources(cfg, p.id, streamed),
+        recoverSlot: recoverSlot.includes(p.id),
       }),
   );
 }
 
-/** The resources a provider's source streams: key columns and shareable classified fields only. */
-export function sourceResources(cfg: Pick<Config, 'resources'>, provider: string): PostgresResource[] {
+/** The columns a resource's stream carried so far (its recorded schema versions). */
+export type Streamed = (resource: string) => ReadonlySet<string> | undefined;
+
+/**
+ * The resources a provider's source streams: key columns and shareable classified fields only; with the columns
+ * streamed before, so that one dropped from the table since is not taken for a mistyped name.
+ */
+export function sourceResources(
+  cfg: Pick<Config, 'resources'>,
+  provider: string,
+  streamed: Streamed = () => undefined,
+): PostgresResource[] {
   return cfg.resources
     .filter((r) => r.provider === provider)
-    .map((r) => ({
-      id: r.id,
-      table: r.table,
-      key: r.key,
-      columns: Object.entries(r.fields)
+    .map((r) => {
+      const columns = Object.entries(r.fields)
         .filter(([, f]) => f.share !== 'none')
-        .map(([name]) => name),
-    }));
+        .map(([name]) => name);
+      const seen = streamed(r.id);
+      const before = seen ? columns.filter((c) => seen.has(c)) : [];
+      return { id: r.id, table: r.table, key: r.key, columns, ...(before.length ? { streamed: before } : {}) };
+    });
 }
 
 /** The validated config's subscriptions, each with its grant decided by the same rules `sluice validate` uses. */

@@ -26,6 +26,7 @@ import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
+import { shapeChange, type ShapeChange } from '../../engine/catalog/index.ts';
 
 export interface EngineOptions {
   logger: Logger;
@@ -34,6 +35,11 @@ export interface EngineOptions {
   onDelivery?: (subscription: string, result: CycleResult) => void;
   /** Test hook (SLUICE_TEST_CRASH_AT): SIGKILL this process at a point of the delivery protocol. */
   crashAt?: CyclePoint;
+  /**
+   * Providers whose unusable replication slot (missing, invalidated, advanced by another program) is created anew at
+   * start, every resource of theirs re-snapshotted (`sluice run --recover-slot`).
+   */
+  recoverSlot?: string[];
 }
 
 export interface Engine {
@@ -96,6 +102,18 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     if (applied.length) log.info('state migrations applied', { versions: applied });
     const bus = new PostgresBus(pool);
     const state = new PostgresStateStore(pool);
+    // Every column each resource's stream carried (its recorded schema versions): a configured column the table no
+    // longer has was dropped (subscriptions go on without it), not mistyped. Grows as the streams report shapes.
+    const streamedColumns = new Map<string, Set<string>>();
+    /** Per resource, the shape its stream reported last (at start: the newest recorded version). */
+    const shapes = new Map<string, ResourceShape>();
+    for (const r of cfg.resources) {
+      const versions = await state.schemas(r.id);
+      streamedColumns.set(r.id, new Set(versions.flatMap((s) => s.columns.map((c) => c.name))));
+      const last = versions.at(-1);
+      if (last) shapes.set(r.id, { resource: r.id, key: last.key, columns: last.columns, layout: 0 });
+    }
+    const streamed = (resource: string) => streamedColumns.get(resource);
     // Runtime classifications (sluice classify) apply on top of the config; a change re-binds the provider's source
     // (the column enters or leaves the platform from the stored position on) and re-decides its subscriptions.
     const catalog = new RuntimeCatalog(
@@ -106,11 +124,14 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         for (const sub of subs.values()) if (sub.resource === resource.id) regrant(sub, now);
         const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
         if (columns(resource) !== columns(before)) {
-          sources.find((x) => x.id === resource.provider)?.reconfigure(sourceResources(now, resource.provider));
+          const source = sources.find((x) => x.id === resource.provider);
+          source?.reconfigure(sourceResources(now, resource.provider, streamed));
           log.info('classification changed: source re-binds', { resource: resource.id, provider: resource.provider });
         }
       },
       (resource) => reportsOf(resource),
+      describeResources,
+      streamed,
     );
     await catalog.load();
     const effective = catalog.config();
@@ -156,19 +177,59 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     // sources
     const abort = new AbortController();
     const pumps: Promise<void>[] = [];
-    const sources = buildSources(effective, log);
+    const unknown = (opts.recoverSlot ?? []).filter((id) => !cfg.providers.some((p) => p.id === id));
+    if (unknown.length > 0) {
+      throw new SluiceError(
+        'USAGE',
+        `--recover-slot: no provider ${unknown.map((u) => `"${u}"`).join(', ')} in the config (providers: ${cfg.providers.map((p) => p.id).join(', ')})`,
+      );
+    }
+    const sources = buildSources(effective, log, streamed, opts.recoverSlot);
+    const retryNow = new Map<string, () => void>(); // per source: cut its pump's back-off short
     cleanups.push(async () => {
       abort.abort();
       await Promise.allSettled(pumps);
       await Promise.all(sources.map((s) => s.close()));
     });
-    const register = async (shapes: ResourceShape[]) => {
-      const versions = new Map<string, number>();
-      for (const shape of shapes) {
-        versions.set(shape.resource, await state.registerSchema(shape));
+    // A source reports shapes at each start and whenever its stream brings a new one (a DDL): each is recorded as a
+    // schema version (a Parquet file holds one), and a change is logged with what it means for the subscriptions.
+    const register = async (reported: ResourceShape[]) => {
+      const versions: number[] = [];
+      for (const shape of reported) {
+        const { layout: _, ...body } = shape;
+        const version = await state.registerSchema(body);
+        versions.push(version);
+        metrics.onSchema(shape.resource, version);
+        const before = shapes.get(shape.resource);
+        shapes.set(shape.resource, shape);
+        const seen = streamedColumns.get(shape.resource) ?? new Set<string>();
+        for (const c of shape.columns) seen.add(c.name);
+        streamedColumns.set(shape.resource, seen);
+        if (before) logShapeChange(shape.resource, shapeChange(before, shape), version);
         await quality.bind(catalog.resource(shape.resource), shape);
       }
       return versions;
+    };
+    const logShapeChange = (resource: string, change: ShapeChange, version: number) => {
+      if (change.added.length + change.dropped.length + change.retyped.length === 0) return;
+      const affected = (names: string[]) =>
+        cfg.subscriptions
+          .filter((s) => s.resource === resource && s.fields.some((f) => names.includes(f)))
+          .map((s) => s.id);
+      log.warn('resource schema changed', {
+        resource,
+        schemaVersion: version,
+        ...(change.added.length ? { added: change.added } : {}),
+        ...(change.dropped.length
+          ? { dropped: change.dropped, subscriptionsWithoutThem: affected(change.dropped) }
+          : {}),
+        ...(change.retyped.length
+          ? {
+              retyped: change.retyped.map((r) => `${r.name}: ${r.from} → ${r.to}`),
+              subscriptionsRetyped: affected(change.retyped.map((r) => r.name)),
+            }
+          : {}),
+      });
     };
     // Wait for each source's first start attempt, so that once the engine is up every reachable source has its
     // slot and no change made from then on can be missed. An unreachable provider keeps retrying in the background;
@@ -183,6 +244,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
               pumpSource(source, bus, pumpLog, abort.signal, {
                 register,
                 onFirstAttempt,
+                retryNow: (wake) => retryNow.set(source.id, wake),
                 observe: (events) => quality.observe(events),
               }),
             );
@@ -192,7 +254,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     const fatal = firstErrors.find((e) => isSluiceError(e) && !e.retriable && e.code !== 'UNAVAILABLE');
     if (fatal) throw withConfigPath(cfg, fatal as SluiceError);
     // What `validate --online` checks (filter types, REPLICA IDENTITY for filters), against the reachable providers.
-    const online = onlineIssues(effective, await describeResources(effective)).filter(
+    const online = onlineIssues(effective, await describeResources(effective), streamed).filter(
       (i) => i.severity === 'error' && i.path[0] !== 'providers',
     );
     if (online.length > 0) {
@@ -211,7 +273,23 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       return sources.find((x) => x.id === r.provider)!;
     };
     const requestSnapshot = async (resource: string, subscription?: string) => {
-      const run = await sourceOf(resource).snapshot({
+      const source = sourceOf(resource);
+      if (source.needsRecovery) {
+        // the slot cannot be resumed: a re-snapshot of one resource is the recovery of all of them (one slot)
+        if (subscription) {
+          throw new SluiceError(
+            'UNAVAILABLE',
+            `provider "${source.id}" cannot stream: its replication slot is unusable; recover it first with sluice resnapshot ${resource}`,
+            { details: { provider: source.id } },
+          );
+        }
+        log.warn('slot recovery requested', { provider: source.id, resource });
+        const runs = await source.recover(retryNow.get(source.id));
+        const run = runs.find((r) => r.resource === resource);
+        if (run) return run;
+        // the slot was usable after all (repaired by hand): an ordinary re-snapshot
+      }
+      const run = await source.snapshot({
         resource,
         reason: subscription ? 'backfill' : 'resnapshot',
         ...(subscription ? { subscription } : {}),
@@ -308,6 +386,16 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     cleanups.push(() => scheduler.drain());
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
+    /** A subscription's requested fields that its resource's stream no longer carries (dropped from the table). */
+    const droppedOf = (id: string, resource: string): { dropped?: string[] } => {
+      const shape = shapes.get(resource);
+      const seen = streamedColumns.get(resource);
+      if (!shape || !seen) return {};
+      const now = new Set(shape.columns.map((c) => c.name));
+      const fields = cfg.subscriptions.find((x) => x.id === id)!.fields;
+      const dropped = fields.filter((f) => seen.has(f) && !now.has(f));
+      return dropped.length > 0 ? { dropped } : {};
+    };
     const status = async (): Promise<EngineStatus> => {
       let stateOk: EngineStatus['state'] = { ok: true };
       try {
@@ -335,6 +423,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
               deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
               ...(s.lastError ? { lastError: s.lastError } : {}),
               denied: s.denied,
+              ...droppedOf(s.id, s.resource),
             };
           }),
         ),

@@ -37,6 +37,8 @@ export class RuntimeCatalog {
     private readonly describe: (
       cfg: Pick<Config, 'providers' | 'resources'>,
     ) => Promise<Map<string, DescribedTable | Error>> = describeResources,
+    /** The columns a resource's stream carried so far (its recorded schema versions). */
+    private readonly streamed: (resource: string) => ReadonlySet<string> | undefined = () => undefined,
   ) {
     this.effective = cfg.resources;
   }
@@ -76,6 +78,7 @@ export class RuntimeCatalog {
           this.cfg.providers.find((p) => p.id === r.provider),
           described.get(r.id) ?? new Error('not described'),
           this.overrides,
+          this.streamed(r.id),
         );
         const quality = await this.quality(r.id);
         return quality.length > 0 ? { ...entry, quality } : entry;
@@ -107,7 +110,7 @@ export class RuntimeCatalog {
         details: { resource: resourceId, column },
       });
     }
-    if (!entry!.fields.some((f) => f.name === column && f.status !== 'missing')) {
+    if (!entry!.fields.some((f) => f.name === column && f.status !== 'missing' && f.status !== 'dropped')) {
       throw new SluiceError('NOT_FOUND', `table ${entry!.table} has no column "${column}"`, {
         details: { resource: resourceId, column },
       });

@@ -15,31 +15,38 @@ export function parseTable(table: string): TableRef {
 
 export const quoteTable = (t: TableRef) => `"${t.schema}"."${t.name}"`;
 
-/** The table's live columns, in table order; throws a clear error when the table does not exist. */
-export async function introspectTable(client: pg.ClientBase, t: TableRef): Promise<PgColumn[]> {
-  const { rows } = await client.query<PgColumn>(
-    `select a.attname as name,
-            format_type(coalesce(nullif(ty.typbasetype, 0), a.atttypid),
-                        case when ty.typtype = 'd' then ty.typtypmod else a.atttypmod end) as type,
+/**
+ * What the type map needs of a type `x.oid` used with modifier `x.typmod` (a domain as its base type, an array with
+ * its element): shared by the table introspection and the types of a relation the stream announces.
+ */
+const TYPE_INFO = `format_type(coalesce(nullif(ty.typbasetype, 0), ty.oid),
+                               case when ty.typtype = 'd' then ty.typtypmod else x.typmod end) as type,
             coalesce(bt.typtype, ty.typtype) as typtype,
             coalesce(bt.typcategory, ty.typcategory) as category,
-            a.attnotnull as "notNull",
             format_type(coalesce(nullif(et.typbasetype, 0), et.oid),
                         case when et.typtype = 'd' then et.typtypmod
-                             when ty.typtype = 'd' then ty.typtypmod else a.atttypmod end) as "elementType",
+                             when ty.typtype = 'd' then ty.typtypmod else x.typmod end) as "elementType",
             coalesce(ebt.typtype, et.typtype) as "elementTyptype",
-            et.typdelim as "elementDelim"
-       from pg_attribute a
-       join pg_class c on c.oid = a.attrelid
-       join pg_namespace n on n.oid = c.relnamespace
-       join pg_type ty on ty.oid = a.atttypid
+            et.typdelim as "elementDelim"`;
+const TYPE_JOINS = `left join pg_type ty on ty.oid = x.oid
        left join pg_type bt on ty.typtype = 'd' and bt.oid = ty.typbasetype
        -- arrays (also behind a domain): the element type, itself resolved through a domain
        left join pg_type et on coalesce(bt.typcategory, ty.typcategory) = 'A'
                            and et.oid = coalesce(bt.typelem, ty.typelem) and et.oid <> 0
-       left join pg_type ebt on et.typtype = 'd' and ebt.oid = et.typbasetype
-      where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped
-      order by a.attnum`,
+       left join pg_type ebt on et.typtype = 'd' and ebt.oid = et.typbasetype`;
+
+/** The table's live columns, in table order; throws a clear error when the table does not exist. */
+export async function introspectTable(client: pg.ClientBase, t: TableRef): Promise<PgColumn[]> {
+  const { rows } = await client.query<PgColumn>(
+    `with x as (
+       select a.attnum, a.attname as name, a.atttypid as oid, a.atttypmod as typmod, a.attnotnull as "notNull"
+         from pg_attribute a
+         join pg_class c on c.oid = a.attrelid
+         join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped)
+     select x.name, x.oid as "typeOid", x.typmod, x."notNull", ${TYPE_INFO}
+       from x ${TYPE_JOINS}
+      order by x.attnum`,
     [t.schema, t.name],
   );
   if (rows.length === 0) {
@@ -47,7 +54,36 @@ export async function introspectTable(client: pg.ClientBase, t: TableRef): Promi
       details: { table: `${t.schema}.${t.name}` },
     });
   }
-  return rows;
+  return rows.map((r) => ({ ...r, typeOid: Number(r.typeOid) })); // an oid may arrive as text
+}
+
+/**
+ * The columns of a relation as the stream announced them (name, type oid and modifier, as of that point of the WAL),
+ * described like introspected ones. A type dropped since is described as `oid <n>` (delivered as text); nullability
+ * is not announced, so every such column counts as nullable.
+ */
+export async function describeRelationColumns(
+  client: pg.ClientBase | pg.Pool,
+  columns: { name: string; typeOid: number; typmod: number }[],
+): Promise<PgColumn[]> {
+  const { rows } = await client.query<Omit<PgColumn, 'name' | 'typeOid' | 'typmod' | 'notNull'> & { n: string }>(
+    `with x as (select * from unnest($1::oid[], $2::int4[]) with ordinality as u(oid, typmod, n))
+     select x.n, ${TYPE_INFO} from x ${TYPE_JOINS} order by x.n`,
+    [columns.map((c) => c.typeOid), columns.map((c) => c.typmod)],
+  );
+  return columns.map((c, i) => {
+    const r = rows[i]!;
+    return {
+      ...r,
+      type: r.type ?? `oid ${c.typeOid}`,
+      typtype: r.typtype ?? 'b',
+      category: r.category ?? '',
+      name: c.name,
+      typeOid: c.typeOid,
+      typmod: c.typmod,
+      notNull: false,
+    };
+  });
 }
 
 /** What a table's deletes and key-changing updates carry: its replica identity and that identity's columns. */

@@ -15,7 +15,8 @@ import type {
 import type { SourceEvent } from '../../../schemas/index.ts';
 import { mapPgError } from './errors.ts';
 import { pgArrayToJson } from './pg-array.ts';
-import { introspectTable, parseTable, quoteTable, replicaIdentity } from './introspect.ts';
+import { describeRelationColumns, introspectTable, parseTable, quoteTable, replicaIdentity } from './introspect.ts';
+import { LayoutRegistry, type ResourceColumns } from './layouts.ts';
 import { PgoutputDecoder, type PgMessage, type Relation } from './pgoutput-decoder.ts';
 import { lsnToNumber, numberToLsn, ReplicationStream, type WalChunk } from './replication-stream.ts';
 import { checkSlot, type SlotRow } from './slot-check.ts';
@@ -25,13 +26,14 @@ import {
   checkpointLsn,
   checkpointRev,
   checkpointState,
+  afterSlotLoss,
   emptyState,
   encodeCheckpoint,
   progressOf,
   type SnapshotState,
 } from './snapshot-state.ts';
 import { eventPosition, TxAssembler, type CommittedTx, type PendingEvent } from './tx-assembler.ts';
-import { CANONICAL_TEXT_OPTIONS, columnTypeFor } from './type-map.ts';
+import { CANONICAL_TEXT_OPTIONS } from './type-map.ts';
 
 export interface PostgresResource {
   id: string;
@@ -40,6 +42,11 @@ export interface PostgresResource {
   key: string[];
   /** Columns that may enter the platform (shareable classified fields); key columns are always kept. */
   columns: string[];
+  /**
+   * Columns the resource's stream carried before (its recorded schema versions). One of `columns` that the table no
+   * longer has was dropped: the source goes on without it. Any other missing column is a configuration error.
+   */
+  streamed?: string[];
 }
 
 export interface PostgresSourceOptions {
@@ -69,6 +76,11 @@ export interface PostgresSourceOptions {
   snapshotMode?: 'initial' | 'never';
   /** Rows per snapshot chunk (one keyset read, one bus append). Default 10 000. */
   chunkRows?: number;
+  /**
+   * The first start re-creates a slot that cannot be resumed (missing, invalidated, advanced by someone else) and
+   * re-snapshots every resource (`sluice run --recover-slot`); a healthy slot is resumed as it is.
+   */
+  recoverSlot?: boolean;
 }
 
 type QueueItem =
@@ -100,9 +112,9 @@ export class PostgresSource implements Source {
   private readonly opts: PostgresSourceOptions;
   private readonly log: Logger;
   private readonly spoolDir: string;
-  private bindings = new Map<string, { resource: string; key: string[]; keep: ReadonlySet<string> }>();
-  /** Per resource: kept columns delivered as LIST, whose Postgres array text is converted (pg-array.ts). */
-  private arrayColumns = new Map<string, string[]>();
+  /** `schema.table` → the resource it feeds and the columns kept of it. */
+  private bindings = new Map<string, ResourceColumns>();
+  private readonly layouts = new LayoutRegistry();
   private state: SourceStatus['state'] = 'STOPPED';
   private lastError: string | undefined;
   /** Last position sent to the server as flushed. */
@@ -141,6 +153,13 @@ export class PostgresSource implements Source {
   private snapBindings = new Map<string, SnapshotBinding>();
   /** Requests waiting for a checkpoint with their rev to be confirmed. */
   private durableWaiters: (DurableWaiter & { rev: number })[] = [];
+  /** The next start re-creates an unusable slot and re-snapshots every resource. */
+  private recovering: boolean;
+  private recoveryWaiters: { resolve: (runs: SnapshotProgress[]) => void; reject: (e: Error) => void }[] = [];
+  /** The last start or stream failed because the slot cannot be resumed. */
+  private slotInvalid = false;
+  /** The stream's first batch stores the checkpoint of a slot created anew (with the re-snapshot runs in it). */
+  private announce = false;
 
   constructor(opts: PostgresSourceOptions) {
     this.opts = { ...opts };
@@ -149,6 +168,7 @@ export class PostgresSource implements Source {
     this.publication = this.slot;
     this.spoolDir = opts.spoolDir ?? join(tmpdir(), `sluice-spool-${process.pid}`, opts.id);
     this.log = opts.logger.child({ component: 'source', sourceId: opts.id });
+    this.recovering = opts.recoverSlot ?? false;
   }
 
   async start(
@@ -189,17 +209,28 @@ export class PostgresSource implements Source {
       const shapes = await this.bind(client);
       await this.ensurePublication(client);
       const stored = { lastPosition: opts.lastPosition, checkpoint: opts.checkpoint && checkpointLsn(opts.checkpoint) };
-      await this.ensureSlot(client, stored, Number(version));
+      const recreated = await this.ensureSlot(client, stored, Number(version));
       // Snapshot state travels with the checkpoint. Nothing stored at all: a new provider (or one whose first run died
       // before storing anything) — every resource is snapshotted; a checkpoint or position without state: a provider
       // attached before snapshots existed — its resources count as attached.
       const fresh = opts.checkpoint === null && opts.lastPosition === null;
       this.loaded = checkpointState(opts.checkpoint) ?? emptyState(fresh ? [] : this.opts.resources.map((r) => r.id));
+      this.slotInvalid = false;
+      if (this.recovering) this.finishRecovery(recreated);
       return shapes;
     } catch (e) {
       this.fail(e);
       const err = mapPgError(e, `provider "${this.id}"`);
       err.details.provider ??= this.id;
+      if (err.code === 'SLOT_INVALID') this.slotInvalid = true;
+      if (this.recoveryWaiters.length > 0) {
+        const waiting = new SluiceError(
+          err.code,
+          `${err.message} (the recovery stays requested: it is tried again with the next start)`,
+          { retriable: err.retriable, details: err.details, cause: err },
+        );
+        for (const w of this.recoveryWaiters.splice(0)) w.reject(waiting);
+      }
       throw err;
     } finally {
       await client.end().catch(() => {});
@@ -222,8 +253,10 @@ export class PostgresSource implements Source {
         throw e;
       });
       const byName = new Map(live.map((c) => [c.name, c]));
+      const dropped: string[] = [];
       for (const c of [...r.key, ...r.columns]) {
-        if (!byName.has(c)) {
+        if (!byName.has(c) && !r.key.includes(c) && r.streamed?.includes(c)) dropped.push(c);
+        else if (!byName.has(c)) {
           throw new SluiceError(
             'SOURCE_FAILED',
             `resource "${r.id}": column "${c}" does not exist in ${t.schema}.${t.name}`,
@@ -249,21 +282,26 @@ export class PostgresSource implements Source {
           },
         );
       }
-      const keep = new Set([...r.key, ...r.columns]);
-      this.bindings.set(`${t.schema}.${t.name}`, { resource: r.id, key: r.key, keep });
+      if (dropped.length > 0) {
+        this.log.warn('columns dropped from the table: the resource goes on without them', {
+          resource: r.id,
+          table: `${t.schema}.${t.name}`,
+          columns: dropped,
+        });
+      }
+      const keep = new Set([...r.key, ...r.columns.filter((c) => !dropped.includes(c))]);
+      const bound: ResourceColumns = { resource: r.id, key: r.key, keep };
+      this.bindings.set(`${t.schema}.${t.name}`, bound);
+      const layout = this.layouts.fromTable(bound, live);
       this.snapBindings.set(r.id, {
         table: t,
         key: r.key.map((k) => ({ name: k, type: byName.get(k)!.type })),
-        columns: live.filter((c) => keep.has(c.name)).map((c) => c.name),
+        columns: layout.columns.map((c) => c.name),
+        layout: layout.id,
       });
-      const columns = live
-        .filter((c) => keep.has(c.name))
-        .map((c) => ({ name: c.name, type: columnTypeFor(c), sourceType: c.type }));
-      const lists = columns.filter((c) => c.type.kind === 'list').map((c) => c.name);
-      if (lists.length > 0) this.arrayColumns.set(r.id, lists);
-      else this.arrayColumns.delete(r.id);
-      shapes.push({ resource: r.id, key: r.key, columns });
+      shapes.push(layout.shape!);
     }
+    this.layouts.restart(shapes.map((s) => this.layouts.get(s.layout)!));
     return shapes;
   }
 
@@ -286,21 +324,36 @@ export class PostgresSource implements Source {
     await client.query(`alter publication ${this.publication} set table ${tables}`);
   }
 
-  /** Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes. */
+  /**
+   * Verifies (or creates) the slot against what the bus holds; refuses anything that would skip changes — unless a
+   * recovery was asked for: then an unusable slot is dropped and created anew (returns true).
+   */
   private async ensureSlot(
     client: pg.Client,
     stored: { lastPosition: string | null; checkpoint: string | null },
     version: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const invalidation = version >= 170000 ? 'invalidation_reason' : 'null::text';
     const { rows } = await client.query<SlotRow>(
       `select plugin, confirmed_flush_lsn::text as confirmed, wal_status as "walStatus", ${invalidation} as invalidation
          from pg_replication_slots where slot_name = $1`,
       [this.slot],
     );
-    const decision = checkSlot(this.id, this.slot, rows[0], stored);
+    const decision = checkSlot(this.id, this.slot, rows[0], stored, this.recovering);
     let confirmed = rows[0]?.confirmed ?? null;
-    if (decision.action === 'create') {
+    if (decision.action === 'recreate') {
+      if (rows[0]) await client.query('select pg_drop_replication_slot($1)', [this.slot]);
+      const created = await client.query<{ lsn: string }>(
+        `select lsn::text from pg_create_logical_replication_slot($1, 'pgoutput')`,
+        [this.slot],
+      );
+      confirmed = created.rows[0]!.lsn;
+      this.log.warn('replication slot created anew: every resource of the provider is re-snapshotted', {
+        slot: this.slot,
+        at: confirmed,
+        because: decision.reason,
+      });
+    } else if (decision.action === 'create') {
       const created = await client.query<{ lsn: string }>(
         `select lsn::text from pg_create_logical_replication_slot($1, 'pgoutput')`,
         [this.slot],
@@ -318,6 +371,42 @@ export class PostgresSource implements Source {
     this.confirmed = Math.max(at, cp);
     this.handedOut = this.confirmed;
     this.confirmedMovedAt = Date.now();
+    return decision.action === 'recreate';
+  }
+
+  /**
+   * After a start that was asked to recover: with the slot created anew, every resource re-snapshots, and the first
+   * batch stores the new position with those runs (until then a crash shows the slot as unusable again, and the
+   * recovery is simply asked for again). A healthy slot needed nothing.
+   */
+  private finishRecovery(recreated: boolean): void {
+    this.recovering = false;
+    if (recreated) {
+      const runs = this.opts.resources.map((r) => newRun(r.id, 'resnapshot'));
+      this.loaded = afterSlotLoss(this.loaded, runs);
+      this.announce = true;
+    } else this.log.info('recovery asked for, but the slot is usable: streaming resumes from it', { slot: this.slot });
+    const runs = this.loaded.active.filter((r) => !r.target).map((r) => progressOf(r, this.id));
+    for (const w of this.recoveryWaiters.splice(0)) w.resolve(runs);
+  }
+
+  /** The last start failed because the slot cannot be resumed: `recover` is the way out. */
+  get needsRecovery(): boolean {
+    return this.slotInvalid;
+  }
+
+  /**
+   * Asks the next start to re-create the unusable slot and re-snapshot every resource; resolves with the runs once
+   * that start went through, rejects when it failed (the request stays: the next start tries again). `retryNow`
+   * lets the caller cut the pump's back-off short.
+   */
+  recover(retryNow?: () => void): Promise<SnapshotProgress[]> {
+    this.recovering = true;
+    const done = new Promise<SnapshotProgress[]>((resolve, reject) => this.recoveryWaiters.push({ resolve, reject }));
+    this.restartWanted = true;
+    this.wake?.();
+    retryNow?.();
+    return done;
   }
 
   async *read(opts: { maxEvents: number; signal: AbortSignal }): AsyncIterable<ChangeBatch> {
@@ -338,15 +427,30 @@ export class PostgresSource implements Source {
         if ('tx' in head && head.tx.spool) {
           this.queue.shift();
           this.queuedSpools--;
-          yield* this.readSpooled(head.tx, head.commitMs, opts.maxEvents);
+          for (const batch of this.readSpooled(head.tx, head.commitMs, opts.maxEvents)) {
+            yield await this.withShapes(batch);
+          }
         } else {
-          yield this.takeInMemory(opts.maxEvents);
+          yield await this.withShapes(this.takeInMemory(opts.maxEvents));
         }
         this.space?.();
       }
     } finally {
       opts.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The batch with the shapes the stream announced since the last batch (a table's columns changed). */
+  private async withShapes(batch: ChangeBatch): Promise<ChangeBatch> {
+    if (!this.layouts.pending) return batch;
+    const shapes = await this.layouts.report((columns) => describeRelationColumns(this.adminPool(), columns));
+    for (const shape of shapes) {
+      this.log.info('the stream brings a new shape of a table', {
+        resource: shape.resource,
+        columns: shape.columns.map((c) => `${c.name} ${c.sourceType}`),
+      });
+    }
+    return { ...batch, shapes };
   }
 
   /** Whole in-memory transactions (and idle checkpoints) up to maxEvents — at least one transaction. */
@@ -427,9 +531,8 @@ export class PostgresSource implements Source {
     out.position = eventPosition(commitLsn, index);
     out.commitTs = tx.commitTs;
     out.txId = String(tx.xid);
-    out.schemaVersion = 0;
-    const arrays = this.arrayColumns.get(e.resource);
-    if (arrays) {
+    const arrays = this.layouts.get(out.schemaVersion)?.arrays;
+    if (arrays?.length) {
       convertArrays(out.after, arrays);
       convertArrays(out.before, arrays);
       convertArrays(out.key, arrays);
@@ -448,6 +551,10 @@ export class PostgresSource implements Source {
     this.queuedEvents = 0;
     this.queuedSpools = 0;
     rmSync(this.spoolDir, { recursive: true, force: true }); // spools of a previous run: the server resends them
+    if (this.announce) {
+      this.announce = false;
+      this.queue.push({ idle: this.confirmed }); // stores the new slot's position, with the re-snapshot runs
+    }
     this.assembler = new TxAssembler({ spoolDir: this.spoolDir, spillAfter: this.opts.spillAfter ?? 20_000 });
     this.startSnapshots(); // before the stream opens: its windows see every transaction the stream brings
     const decoder = new PgoutputDecoder((rel) => this.bindRelation(rel));
@@ -501,8 +608,8 @@ export class PostgresSource implements Source {
         },
         fail: (e) => this.fail(mapPgError(e, `provider "${this.id}": snapshot`)),
         convert: (resource, row) => {
-          const arrays = this.arrayColumns.get(resource);
-          if (arrays) convertArrays(row, arrays);
+          const arrays = this.layouts.get(this.snapBindings.get(resource)!.layout)?.arrays;
+          if (arrays?.length) convertArrays(row, arrays);
         },
       },
       this.durable,
@@ -560,7 +667,13 @@ export class PostgresSource implements Source {
   private bindRelation(rel: Omit<Relation, 'keep' | 'binding'>): { keep: (string | null)[]; binding: unknown } | null {
     const b = this.bindings.get(`${rel.schema}.${rel.name}`);
     if (!b) return null;
-    return { keep: rel.columns.map((c) => (b.keep.has(c.name) ? c.name : null)), binding: b };
+    try {
+      const layout = this.layouts.fromRelation(b, `${rel.schema}.${rel.name}`, rel.columns);
+      return { keep: rel.columns.map((c) => (b.keep.has(c.name) ? c.name : null)), binding: layout.binding };
+    } catch (e) {
+      this.fail(e); // nothing of the relation is confirmed from here on; the error says what to do
+      return null;
+    }
   }
 
   /** One socket read: decode every message in order, then handle the keepalive; may pause reading. */
@@ -576,7 +689,7 @@ export class PostgresSource implements Source {
       const msg = decoder.decode(buf, frames[i]!, frames[i + 1]!);
       if (!msg) continue;
       if (msg.tag === 'message') {
-        if (this.onLogicalMessage(msg)) this.advanceIdle(msg.lsn, assembler);
+        if (this.onLogicalMessage(msg, assembler)) this.advanceIdle(msg.lsn, assembler);
         continue;
       }
       const tx = assembler.push(msg, walStart);
@@ -622,9 +735,9 @@ export class PostgresSource implements Source {
   }
 
   /** Returns true for one of our heartbeats (after noting its round trip); hands our watermarks to the runner. */
-  private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>): boolean {
+  private onLogicalMessage(msg: Extract<PgMessage, { tag: 'message' }>, assembler: TxAssembler): boolean {
     if (msg.prefix === `${WATERMARK_PREFIX}.${this.slot}`) {
-      this.runner?.onWatermark(msg.content.toString('utf8'), msg.lsn);
+      this.runner?.onWatermark(msg.content.toString('utf8'), msg.lsn, assembler.plainCommitLsn);
       return true;
     }
     if (msg.transactional || msg.prefix !== `${HEARTBEAT_PREFIX}.${this.slot}`) return false;

@@ -11,7 +11,11 @@ export interface SlotRow {
   invalidation: string | null;
 }
 
-export type SlotDecision = { action: 'create' } | { action: 'resume'; warning?: string };
+export type SlotDecision =
+  | { action: 'create' }
+  | { action: 'resume'; warning?: string }
+  /** Recovery an operator asked for: drop the slot (when there is one), create it anew, re-snapshot every resource. */
+  | { action: 'recreate'; reason: string };
 
 /**
  * Decides whether streaming may resume from the slot without losing anything the bus does not hold, given what the
@@ -23,8 +27,17 @@ export function checkSlot(
   slotName: string,
   slot: SlotRow | undefined,
   stored: { lastPosition: string | null; checkpoint: string | null },
+  recover = false,
 ): SlotDecision {
-  const resnapshot = `re-snapshot the provider's resources (coming with the snapshot issue)`;
+  if (recover) {
+    try {
+      const decision = checkSlot(provider, slotName, slot, stored);
+      if (decision.action === 'create') return decision;
+    } catch (e) {
+      return { action: 'recreate', reason: (e as Error).message };
+    }
+  }
+  const resnapshot = `recover with \`sluice resnapshot <resource>\` while the engine runs, or start it with \`sluice run --recover-slot ${provider}\`: the slot is created anew and every resource of the provider re-snapshotted (subscribers get their current rows as _op = r, then the changes)`;
   const accept = `to accept the gap and stream from now on: select pg_drop_replication_slot('${slotName}'), then delete the bus checkpoint (update sluice_bus_sources set checkpoint = null, position = '' where source = '${provider}') and restart`;
   const delivered = stored.checkpoint ?? stored.lastPosition;
   if (!slot) {

@@ -14,6 +14,8 @@ export interface SnapshotBinding {
   key: { name: string; type: string }[];
   /** Columns read: the key and the columns that enter the platform, in table order. */
   columns: string[];
+  /** The source's shape number of these columns as introspected (carried by the rows in `schemaVersion`). */
+  layout: number;
 }
 
 /** A change to the snapshot state and the rows that come with it, in stream order (the source's queue). */
@@ -124,11 +126,21 @@ export class SnapshotRunner {
     return this.windows.size > 0;
   }
 
-  /** A watermark message from the stream: the pending chunk's rows are queued here when it is ours. */
-  onWatermark(content: string, lsn: number): void {
+  /**
+   * A watermark message from the stream (at `lsn`, inside a transaction that commits at `commitLsn`): the pending
+   * chunk's rows are queued here when it is ours. They take positions at the watermark's commit, as the events of
+   * that transaction would: a transaction that committed between the message and that commit came before it in the
+   * stream and has a higher position than the message's own.
+   */
+  onWatermark(content: string, lsn: number, commitLsn: number | null): void {
     const p = this.pending;
     if (!p || p.token !== content) return; // a replay of an older watermark after a restart, or another source's
     this.pending = null;
+    if (commitLsn === null) {
+      // not in a plain transaction (the server streamed it): its commit position is not known yet
+      p.resolve('retry');
+      return;
+    }
     const race = this.recent.invisibleBefore(p.window.since, p.chunk.snapshot);
     if (race !== null) {
       this.log.debug('chunk read again: a transaction received before it is not visible to its snapshot yet', {
@@ -140,7 +152,7 @@ export class SnapshotRunner {
     }
     const b = this.host.binding(p.run.resource)!;
     const { kept, skipped } = p.window.keep(p.chunk.rows);
-    const at = numberToLsn(lsn);
+    const at = numberToLsn(commitLsn);
     const events: SourceEvent[] = new Array(kept.length);
     for (let i = 0; i < kept.length; i++) {
       const after = kept[i]!;
@@ -155,7 +167,7 @@ export class SnapshotRunner {
         position: eventPosition(at, i),
         commitTs: p.chunk.readAt,
         txId: `snapshot:${p.run.id}`,
-        schemaVersion: 0,
+        schemaVersion: b.layout,
         ...(p.run.target ? { target: p.run.target } : {}),
       };
     }

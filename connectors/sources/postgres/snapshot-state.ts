@@ -95,6 +95,19 @@ function finish(s: SnapshotState, run: SnapshotRun, at: string): void {
   if (!run.error && !run.target && !s.attached.includes(run.resource)) s.attached.push(run.resource);
 }
 
+/**
+ * The state after the slot was created anew (its changes since the last checkpoint are lost): every resource runs a
+ * re-snapshot from the start, in place of a full run it had going; backfills for one subscription go on.
+ */
+export function afterSlotLoss(s: SnapshotState, runs: SnapshotRun[]): SnapshotState {
+  const again = new Set(runs.map((r) => r.resource));
+  return {
+    ...s,
+    rev: s.rev + 1,
+    active: [...s.active.filter((r) => r.target !== undefined || !again.has(r.resource)), ...runs],
+  };
+}
+
 /** `<lsn>` alone, or `<lsn>|<rev>|<state json>`. */
 export function encodeCheckpoint(lsn: string, state: SnapshotState | null): string {
   return state ? `${lsn}|${state.rev}|${JSON.stringify(state)}` : lsn;

@@ -6,10 +6,13 @@ import { TxSpool } from './tx-spool.ts';
 export interface ResourceBinding {
   resource: string;
   key: string[];
+  /** The source's number of the relation's shape (kept columns and their types), carried in `schemaVersion`. */
+  layout?: number;
 }
 
 /** An event before its transaction commits: position, commit time and txId are known only then. */
-export type PendingEvent = Pick<SourceEvent, 'resource' | 'op' | 'key' | 'before' | 'after' | 'unchanged'>;
+export type PendingEvent = Pick<SourceEvent, 'resource' | 'op' | 'key' | 'before' | 'after' | 'unchanged'> &
+  Partial<Pick<SourceEvent, 'schemaVersion'>>;
 
 /** A committed transaction: its events in memory, or in a spool file when it was large or streamed. */
 export interface CommittedTx {
@@ -26,6 +29,8 @@ export interface CommittedTx {
 
 interface OpenTx {
   xid: number;
+  /** A plain transaction's commit LSN, announced by its Begin. */
+  finalLsn?: number;
   /** WAL position where we first saw the transaction. */
   firstLsn: number;
   events: PendingEvent[];
@@ -71,6 +76,11 @@ export class TxAssembler {
     return this.plain !== null || this.streamed.size > 0;
   }
 
+  /** The commit LSN of the plain transaction being received (its Begin announces it); null outside of one. */
+  get plainCommitLsn(): number | null {
+    return this.plain?.finalLsn ?? null;
+  }
+
   /** The earliest WAL position of an open transaction; a confirmed position must never pass it. */
   oldestOpenLsn(): number | null {
     let min: number | null = this.plain?.firstLsn ?? null;
@@ -103,7 +113,7 @@ export class TxAssembler {
         for (const rel of msg.rels) this.add(msg.xid, event(rel, 't', {}, null, null));
         return null;
       case 'begin':
-        this.plain = { xid: msg.xid, firstLsn: walStart, events: [], spool: null };
+        this.plain = { xid: msg.xid, finalLsn: msg.finalLsn, firstLsn: walStart, events: [], spool: null };
         return null;
       case 'commit': {
         const tx = this.plain;
@@ -191,6 +201,7 @@ export class TxAssembler {
 function event(rel: Relation, op: PendingEvent['op'], key: Row, before: Tuple | null, after: Tuple | null) {
   const b = rel.binding as ResourceBinding;
   const ev: PendingEvent = { resource: b.resource, op, key };
+  if (b.layout !== undefined) ev.schemaVersion = b.layout;
   if (before) ev.before = before.row;
   if (after) {
     ev.after = after.row;

@@ -3,6 +3,9 @@ import type { ColumnType } from '../../../schemas/index.ts';
 /** A column as introspected from the provider database. */
 export interface PgColumn {
   name: string;
+  /** pg_attribute.atttypid and atttypmod: what a relation message of the stream announces for the column. */
+  typeOid: number;
+  typmod: number;
   /** format_type() of the column, or of a domain's base type. */
   type: string;
   /** pg_type.typtype of the (base) type: b base, e enum, d domain, c composite, r range, m multirange. */
@@ -26,6 +29,8 @@ export function columnTypeFor(col: PgColumn): ColumnType {
     if (!col.elementType || col.elementDelim !== ',') return { kind: 'utf8' };
     const element = columnTypeFor({
       name: col.name,
+      typeOid: 0,
+      typmod: -1,
       type: col.elementType,
       typtype: col.elementTyptype ?? 'b',
       category: '',

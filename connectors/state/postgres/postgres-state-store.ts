@@ -45,12 +45,13 @@ export class PostgresStateStore implements StateStore {
     return withTransaction(this.pool, async (c) => {
       await c.query('select pg_advisory_xact_lock(hashtext($1))', [`schema:${resource}`]);
       const { rows } = await c.query<{ version: number; shape: Shape }>(
-        'select version, shape from sluice_resource_schemas where resource = $1 order by version desc limit 1',
+        'select version, shape from sluice_resource_schemas where resource = $1 order by version desc',
         [resource],
       );
-      const last = rows[0];
-      if (last && isDeepStrictEqual(last.shape, JSON.parse(JSON.stringify(body)))) return last.version;
-      const version = (last?.version ?? 0) + 1;
+      const normalized = JSON.parse(JSON.stringify(body)) as Shape;
+      const known = rows.find((r) => isDeepStrictEqual(r.shape, normalized));
+      if (known) return known.version;
+      const version = (rows[0]?.version ?? 0) + 1;
       await c.query('insert into sluice_resource_schemas (resource, version, shape) values ($1, $2, $3)', [
         resource,
         version,
@@ -72,6 +73,14 @@ export class PostgresStateStore implements StateStore {
       });
     }
     return { resource, version, ...row.shape };
+  }
+
+  async schemas(resource: string): Promise<ResourceSchema[]> {
+    const { rows } = await this.pool.query<{ version: number; shape: Shape }>(
+      'select version, shape from sluice_resource_schemas where resource = $1 order by version',
+      [resource],
+    );
+    return rows.map((r) => ({ resource, version: r.version, ...r.shape }));
   }
 
   async subscriptionKey(subscription: string): Promise<Uint8Array> {

@@ -1,0 +1,248 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../engine/ports/index.ts';
+import { startEngine, type Engine } from '../ops/runtime/engine.ts';
+import type { EngineStatus } from '../ops/runtime/status.ts';
+import type { Config, Manifest } from '../schemas/index.ts';
+import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
+import { readWithDuckDB } from './helpers/duckdb.ts';
+import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+
+// Schema changes while the engine streams (real Postgres): an added column is unclassified and withheld until a
+// provider classifies it, then a subscription that asks for it gets a backfill under the new schema version; a
+// dropped column leaves its subscriptions going on without it (flagged in status, also after a restart); a retyped
+// column is delivered under a new schema version with its new type; a dropped key column stops the resource with
+// an error that says so. A Parquet file never holds two schema versions; its manifest names the one it holds.
+
+let server: TestPostgres;
+test.before(async () => {
+  server = await startPostgres('sluice-schema-');
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+async function fixture(name: string, rows: number) {
+  const { client: provider, url: providerUrl } = await server.database(`${name}_provider`);
+  await provider.query(RELIEF_DDL);
+  await provider.query(
+    `insert into relief_recipients (id, name, mobile, amount, notes)
+     select g, '王' || g, '13800000000', g + 0.25, 'n' || g from generate_series(1, ${rows}) g`,
+  );
+  const { client: state, url: stateUrl } = await server.database(`${name}_state`);
+  const work = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+  const outDir = join(work, 'out');
+  const cfg: Config = reliefConfig({ dataDir: join(work, 'data'), providerUrl, stateUrl, outDir });
+  // a provider id of its own: slots are per server, and the tests share one
+  cfg.providers[0]!.id = name;
+  for (const r of cfg.resources) r.provider = name;
+  return { provider, state, work, outDir, cfg };
+}
+
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+/** Waits until the bus holds `n` events of the resource. */
+async function onBus(f: Fixture, n: number, what: string) {
+  await waitFor(
+    what,
+    async () => {
+      const { rows } = await f.state.query<{ n: string }>(`select count(*)::text as n from sluice_bus_events`);
+      return Number(rows[0]!.n) >= n;
+    },
+    60_000,
+  );
+}
+
+const manifestOf = (f: Fixture, stem: string): Manifest =>
+  JSON.parse(readFileSync(join(f.outDir, 'audit-relief', `${stem}.manifest.json`), 'utf8')) as Manifest;
+const parquetOf = (f: Fixture, stem: string) => join(f.outDir, 'audit-relief', `${stem}.parquet`);
+
+async function api<T>(engine: Engine, path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${engine.apiUrl}${path}`, init);
+  return (await res.json()) as T;
+}
+
+test('ADD COLUMN: unclassified and withheld until classified; a subscription that adds it gets a backfill under the new schema version', async (t) => {
+  t.timeout(180_000);
+  const f = await fixture('addcol', 300);
+  let engine = await startEngine(f.cfg, { logger: silentLogger });
+  try {
+    await onBus(f, 300, 'the initial snapshot');
+    const first = await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'));
+    t.is(first.rows, 300);
+    t.is(manifestOf(f, first.files[0]!.stem).schemaVersion, 1);
+
+    await f.provider.query(`alter table relief_recipients add column region text`);
+    await f.provider.query(`update relief_recipients set region = 'east', amount = 7 where id = 1`);
+    await onBus(f, 301, 'the update after the DDL');
+    const catalog = await api<{ fields: { name: string; status: string }[] }>(engine, '/v1/catalog/relief-recipients');
+    t.like(
+      catalog.fields.find((x) => x.name === 'region'),
+      { status: 'unclassified' },
+      'the new column is in the data map, unclassified',
+    );
+    const { rows: leaked } = await f.state.query(`select 1 from sluice_bus_events where event::text like '%east%'`);
+    t.is(leaked.length, 0, 'an unclassified column never enters the platform');
+    const second = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z'));
+    t.is(second.rows, 1);
+    t.is(manifestOf(f, second.files[0]!.stem).schemaVersion, 1, 'the shared columns did not change');
+
+    // the provider classifies it: the source re-binds, and the stream carries it under a new schema version
+    const classified = await fetch(`${engine.apiUrl}/v1/catalog/relief-recipients/fields/region`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ level: 'general', share: 'unconditional' }),
+    });
+    t.is(classified.status, 200);
+    await waitFor('the source to stream again', async () => {
+      const s = await engine.status();
+      return s.sources[0]!.state === 'STREAMING';
+    });
+    await f.provider.query(`update relief_recipients set region = 'west' where id = 2`);
+    await onBus(f, 302, 'the update after the classification');
+    const third = await engine.runCycle('audit-relief', new Date('2026-12-04T10:00:00Z'));
+    t.is(third.rows, 1);
+    const m3 = manifestOf(f, third.files[0]!.stem);
+    t.is(m3.schemaVersion, 2, 'a new schema version: the shared columns grew');
+    t.false(
+      m3.columns.some((c) => c.name === 'region'),
+      'a subscription that did not ask for it does not get it',
+    );
+    await engine.drain();
+
+    // the subscription asks for it: a backfill of full rows under the new schema version, then its changes
+    f.cfg.subscriptions[0]!.fields.push('region');
+    engine = await startEngine(f.cfg, { logger: silentLogger });
+    await onBus(f, 302 + 300, 'the backfill');
+    await f.provider.query(`update relief_recipients set region = 'north' where id = 3`);
+    await onBus(f, 603, 'a change after the backfill');
+    const fourth = await engine.runCycle('audit-relief', new Date('2026-12-04T11:00:00Z'));
+    t.is(fourth.rows, 301);
+    for (const file of fourth.files) {
+      const m = manifestOf(f, file.stem);
+      t.is(m.schemaVersion, 2);
+      t.true(m.columns.some((c) => c.name === 'region'));
+    }
+    const seen: { op: string; region: string | null }[] = [];
+    for (const file of fourth.files) {
+      const { rows } = await readWithDuckDB(parquetOf(f, file.stem), `select _op as op, region from t`);
+      seen.push(...(rows as { op: string; region: string | null }[]));
+    }
+    const reads = seen.filter((x) => x.op === 'r');
+    t.is(reads.length, 300, 'the backfill: every row of the table once');
+    t.deepEqual(
+      reads
+        .filter((x) => x.region !== null)
+        .map((x) => x.region)
+        .sort(),
+      ['east', 'west'],
+      'with the values the new column holds',
+    );
+    t.deepEqual(
+      seen.filter((x) => x.op !== 'r'),
+      [{ op: 'u', region: 'north' }],
+    );
+    // each file holds one schema: the old files have no region column at all
+    const { types } = await readWithDuckDB(parquetOf(f, first.files[0]!.stem));
+    t.false('region' in types);
+  } finally {
+    await engine.drain();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
+
+test('DROP COLUMN: subscriptions that had it go on without it, flagged in status, also after a restart', async (t) => {
+  t.timeout(180_000);
+  const f = await fixture('dropcol', 50);
+  let engine = await startEngine(f.cfg, { logger: silentLogger });
+  try {
+    await onBus(f, 50, 'the initial snapshot');
+    const first = await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'));
+    t.true(manifestOf(f, first.files[0]!.stem).columns.some((c) => c.name === 'notes'));
+
+    await f.provider.query(`alter table relief_recipients drop column notes`);
+    await f.provider.query(`update relief_recipients set amount = 9 where id = 1`);
+    await onBus(f, 51, 'the update after the DDL');
+    const second = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z'));
+    t.is(second.rows, 1);
+    const m = manifestOf(f, second.files[0]!.stem);
+    t.is(m.schemaVersion, 2);
+    t.false(
+      m.columns.some((c) => c.name === 'notes'),
+      'the file has no notes column',
+    );
+    const { rows } = await readWithDuckDB(
+      parquetOf(f, second.files[0]!.stem),
+      `select id::int as id, amount::varchar as amount from t`,
+    );
+    t.deepEqual(rows, [{ id: 1, amount: '9.0000' }]);
+    const flagged = (s: EngineStatus) => s.subscriptions.find((x) => x.id === 'audit-relief')!.dropped;
+    t.deepEqual(flagged(await engine.status()), ['notes'], 'status flags the dropped field');
+    const catalog = await api<{ fields: { name: string; status: string }[] }>(engine, '/v1/catalog/relief-recipients');
+    t.like(
+      catalog.fields.find((x) => x.name === 'notes'),
+      { status: 'dropped' },
+    );
+    await engine.drain();
+
+    // the config still names the column: the engine starts, and goes on without it
+    engine = await startEngine(f.cfg, { logger: silentLogger });
+    t.deepEqual(flagged(await engine.status()), ['notes']);
+    await f.provider.query(`insert into relief_recipients (id, name, amount) values (1000, '新', 1)`);
+    await onBus(f, 52, 'an insert after the restart');
+    const third = await engine.runCycle('audit-relief', new Date('2026-12-04T10:00:00Z'));
+    t.is(third.rows, 1);
+    t.is(manifestOf(f, third.files[0]!.stem).schemaVersion, 2, 'the same shape is the same version');
+    t.is((await engine.status()).sources[0]!.state, 'STREAMING');
+  } finally {
+    await engine.drain();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
+
+test('a retyped column is delivered with its new type under a new schema version; a dropped key column stops the resource, saying so', async (t) => {
+  t.timeout(180_000);
+  const f = await fixture('retype', 20);
+  const engine = await startEngine(f.cfg, { logger: silentLogger });
+  try {
+    await onBus(f, 20, 'the initial snapshot');
+    const first = await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'));
+    t.like(
+      manifestOf(f, first.files[0]!.stem).columns.find((c) => c.name === 'amount'),
+      { type: 'decimal(20,4)', sourceType: 'numeric(20,4)' },
+    );
+    await f.provider.query(`update relief_recipients set amount = 1.5 where id = 1`);
+    await f.provider.query(`alter table relief_recipients alter column amount type numeric(30,6)`);
+    await f.provider.query(`update relief_recipients set amount = 123456789012345678.123456 where id = 2`);
+    await onBus(f, 22, 'the updates around the DDL');
+    const second = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z'));
+    t.is(second.files.length, 2, 'one file per schema version');
+    const [before, after] = second.files.map((x) => manifestOf(f, x.stem));
+    t.is(before!.schemaVersion, 1);
+    t.is(after!.schemaVersion, 2);
+    t.like(
+      after!.columns.find((c) => c.name === 'amount'),
+      { type: 'decimal(30,6)', sourceType: 'numeric(30,6)' },
+    );
+    const { rows, types } = await readWithDuckDB(
+      parquetOf(f, second.files[1]!.stem),
+      `select amount::varchar as amount from t`,
+    );
+    t.deepEqual(rows, [{ amount: '123456789012345678.123456' }]);
+    t.is(types.amount, 'DECIMAL(30,6)');
+
+    // a key column gone: changes could no longer name their rows — the source stops and says why
+    await f.provider.query(`alter table relief_recipients drop column id`);
+    await f.provider.query(`insert into relief_recipients (name) values ('no key')`);
+    await waitFor('the source to fail', async () => (await engine.status()).sources[0]!.state === 'FAILED');
+    t.regex(
+      (await engine.status()).sources[0]!.error ?? '',
+      /resource "relief-recipients": key column "id" is gone from public\.relief_recipients/,
+    );
+  } finally {
+    await engine.drain();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
