@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
+import type { SchemaHistory } from '../ops/api/schema-routes.ts';
 import type { EngineStatus } from '../ops/runtime/status.ts';
 import type { Config, Manifest } from '../schemas/index.ts';
 import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
+import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
 
 // Schema changes while the engine streams (real Postgres): an added column is unclassified and withheld until a
@@ -185,6 +187,16 @@ test('DROP COLUMN: subscriptions that had it go on without it, flagged in status
       catalog.fields.find((x) => x.name === 'notes'),
       { status: 'dropped' },
     );
+    // the history of the resource's schema, through the API and the CLI
+    const history = await api<SchemaHistory>(engine, '/v1/resources/relief-recipients/schemas');
+    t.is(history.current, 2);
+    t.deepEqual(history.versions[1]!.changes, { added: [], dropped: ['notes'], retyped: [] });
+    t.deepEqual(history.subscriptions, [{ id: 'audit-relief', dropped: ['notes'] }]);
+    const cli = spawnSluice(['schemas', 'relief-recipients', '--api', engine.apiUrl]);
+    t.like(await exitWithin(cli, 30_000), { code: 0 });
+    t.regex(cli.output(), /^2 \(current\)\s+\d+\s+-notes$/m);
+    t.regex(cli.output(), /subscription audit-relief asks for notes, no longer in the table/);
+    t.is((await fetch(`${engine.apiUrl}/v1/resources/nope/schemas`)).status, 404);
     await engine.drain();
 
     // the config still names the column: the engine starts, and goes on without it
@@ -241,6 +253,128 @@ test('a retyped column is delivered with its new type under a new schema version
       (await engine.status()).sources[0]!.error ?? '',
       /resource "relief-recipients": key column "id" is gone from public\.relief_recipients/,
     );
+  } finally {
+    await engine.drain();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
+
+test('a field withheld by a runtime classification and shared again is backfilled to the subscription asking for it', async (t) => {
+  t.timeout(180_000);
+  const f = await fixture('reclass', 100);
+  const engine = await startEngine(f.cfg, { logger: silentLogger });
+  const classify = async (share: string) => {
+    const res = await fetch(`${engine.apiUrl}/v1/catalog/relief-recipients/fields/notes`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ level: 'general', share }),
+    });
+    t.is(res.status, 200);
+  };
+  const streaming = () =>
+    waitFor('the source to stream again', async () => (await engine.status()).sources[0]!.state === 'STREAMING');
+  try {
+    await onBus(f, 100, 'the initial snapshot');
+    t.is((await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'))).rows, 100);
+
+    await classify('none');
+    await streaming();
+    await f.provider.query(`update relief_recipients set notes = 'while withheld' where id = 1`);
+    await onBus(f, 101, 'the update while withheld');
+    const withheld = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z'));
+    t.false(
+      manifestOf(f, withheld.files[0]!.stem).columns.some((c) => c.name === 'notes'),
+      'withheld from the file',
+    );
+    const { rows: leaked } = await f.state.query(
+      `select 1 from sluice_bus_events where event::text like '%while withheld%'`,
+    );
+    t.is(leaked.length, 0, 'and from the platform');
+
+    await classify('unconditional');
+    await onBus(f, 201, 'the backfill of the field shared again');
+    const again = await engine.runCycle('audit-relief', new Date('2026-12-04T10:00:00Z'));
+    t.is(again.rows, 100);
+    const { rows } = await readWithDuckDB(
+      parquetOf(f, again.files[0]!.stem),
+      `select count(*)::int as n, count(notes)::int as notes, max(notes) filter (where id = 1) as first from t where _op = 'r'`,
+    );
+    t.deepEqual(rows, [{ n: 100, notes: 100, first: 'while withheld' }]);
+    const { rows: targets } = await f.state.query<{ target: string | null; n: string }>(
+      `select event ->> 'target' as target, count(*)::text as n from sluice_bus_events where event ->> 'op' = 'r' and seq > 101 group by 1`,
+    );
+    t.deepEqual(targets, [{ target: 'audit-relief', n: '100' }], 'a backfill of that subscription only');
+  } finally {
+    await engine.drain();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
+
+test('a subscription adds a new column through the API (sluice fields): checked, stored, backfilled, kept across a restart, reset', async (t) => {
+  t.timeout(180_000);
+  const f = await fixture('apifields', 40);
+  let engine = await startEngine(f.cfg, { logger: silentLogger });
+  const sluice = async (...args: string[]) => {
+    const p = spawnSluice([...args, '--api', engine.apiUrl]);
+    const { code } = await exitWithin(p, 30_000);
+    return { code, out: p.output() };
+  };
+  try {
+    await onBus(f, 40, 'the initial snapshot');
+    t.is((await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'))).rows, 40);
+    await f.provider.query(`alter table relief_recipients add column region text default 'south'`);
+
+    // not classified yet: refused, with the reason, and nothing stored
+    const early = await sluice('fields', 'audit-relief', '--add', 'region');
+    t.is(early.code, 2);
+    t.regex(
+      early.out,
+      /subscription "audit-relief": fields\[8\]: field "region" is not classified in resource "relief-recipients"/,
+    );
+    t.is((await api<{ override?: unknown }>(engine, '/v1/subscriptions/audit-relief/fields')).override, undefined);
+
+    const classified = await fetch(`${engine.apiUrl}/v1/catalog/relief-recipients/fields/region`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ level: 'general', share: 'unconditional' }),
+    });
+    t.is(classified.status, 200);
+    const added = await sluice('fields', 'audit-relief', '--add', 'region', '--by', 'ops');
+    t.is(added.code, 0, added.out);
+    t.regex(added.out, /^audit-relief: id, name, .*, region \(runtime override by ops at /m);
+    t.regex(added.out, /backfill requested \(fields added: region\)/);
+    await onBus(f, 80, 'the backfill');
+    const backfilled = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z'));
+    t.is(backfilled.rows, 40);
+    const m = manifestOf(f, backfilled.files[0]!.stem);
+    t.is(m.schemaVersion, 2);
+    const { rows } = await readWithDuckDB(
+      parquetOf(f, backfilled.files[0]!.stem),
+      `select _op, count(*)::int as n, min(region) as region from t group by _op`,
+    );
+    t.deepEqual(rows, [{ _op: 'r', n: 40, region: 'south' }]);
+    await engine.drain();
+
+    // stored: a restart keeps the override (and asks for no second backfill)
+    engine = await startEngine(f.cfg, { logger: silentLogger });
+    const status = await engine.status();
+    t.like(status.subscriptions[0], { fieldsOverride: { by: 'ops' } });
+    t.true(status.subscriptions[0]!.fields.includes('region'));
+    await f.provider.query(`update relief_recipients set region = 'north' where id = 1`);
+    await onBus(f, 81, 'a change after the restart');
+    const next = await engine.runCycle('audit-relief', new Date('2026-12-04T10:00:00Z'));
+    t.is(next.rows, 1, 'no second backfill');
+
+    const reset = await sluice('fields', 'audit-relief', '--reset');
+    t.is(reset.code, 0, reset.out);
+    t.regex(reset.out, /\(from the config\)/);
+    await f.provider.query(`update relief_recipients set region = 'west' where id = 2`);
+    await onBus(f, 82, 'a change after the reset');
+    const after = await engine.runCycle('audit-relief', new Date('2026-12-04T11:00:00Z'));
+    t.false(manifestOf(f, after.files[0]!.stem).columns.some((c) => c.name === 'region'));
+    const unknown = await sluice('fields', 'nope');
+    t.is(unknown.code, 1);
+    t.regex(unknown.out, /unknown subscription "nope"/);
   } finally {
     await engine.drain();
     rmSync(f.work, { recursive: true, force: true });

@@ -59,6 +59,17 @@ export interface ClassificationRecord {
   at: string;
 }
 
+/**
+ * An operator's runtime change to one setting of a subscription (`sluice fields`); wins over the config until
+ * cleared, and survives restarts.
+ */
+export type SubscriptionOverride = {
+  subscription: string;
+  /** Who made it (free text from the API caller), when. */
+  by?: string;
+  at: string;
+} & { setting: 'fields'; value: string[] };
+
 /** What `registerSubscription` found: whether the subscription is new, and a backfill it still needs. */
 export interface SubscriptionStart {
   created: boolean;
@@ -134,5 +145,11 @@ export interface StateStore {
   qualityReports(resource: string): Promise<QualityReport[]>;
   /** Removes a runtime classification (the config's applies again); false when there was none. */
   clearClassification(resource: string, column: string): Promise<boolean>;
+  /** Every runtime subscription override, ordered by subscription and setting. */
+  subscriptionOverrides(): Promise<SubscriptionOverride[]>;
+  /** Records (or replaces) the override of one setting of a subscription. */
+  setSubscriptionOverride(o: SubscriptionOverride): Promise<void>;
+  /** Removes an override (the config's value applies again); false when there was none. */
+  clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { subscriptionStart } from '../delivery/subscription-start.ts';
 import type { QualityReport } from '../quality/index.ts';
 import type {
   ClassificationRecord,
+  SubscriptionOverride,
   DeliveryIntent,
   SecretKind,
   SubscriptionSecret,
@@ -44,6 +45,7 @@ export class MemoryStateStore implements StateStore {
   private readonly records: DeliveryRecord[] = [];
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly classified = new Map<string, ClassificationRecord>();
+  private readonly overrides = new Map<string, SubscriptionOverride>();
   private readonly quality = new Map<string, QualityReport>();
   private readonly subscriptions = new Map<string, { fields: string[]; backfill: string | null }>();
 
@@ -201,6 +203,22 @@ export class MemoryStateStore implements StateStore {
 
   async clearClassification(resource: string, column: string): Promise<boolean> {
     return this.classified.delete(JSON.stringify([resource, column]));
+  }
+
+  async subscriptionOverrides(): Promise<SubscriptionOverride[]> {
+    return [...this.overrides.values()]
+      .map((o) => json(o))
+      .sort((a, b) =>
+        a.subscription === b.subscription ? cmp(a.setting, b.setting) : cmp(a.subscription, b.subscription),
+      );
+  }
+
+  async setSubscriptionOverride(o: SubscriptionOverride): Promise<void> {
+    this.overrides.set(JSON.stringify([o.subscription, o.setting]), json(o));
+  }
+
+  async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
+    return this.overrides.delete(JSON.stringify([subscription, setting]));
   }
 
   async saveQualityReport(r: QualityReport): Promise<void> {

@@ -380,6 +380,23 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     );
   });
 
+  it('subscription overrides: set, replace, list in order, clear', async (t, state) => {
+    const at = '2026-12-04T08:00:00.000000Z';
+    await state.setSubscriptionOverride({ subscription: 'b', setting: 'fields', value: ['id'], at });
+    await state.setSubscriptionOverride({ subscription: 'a', setting: 'fields', value: ['id', 'x'], by: 'ops', at });
+    await state.setSubscriptionOverride({ subscription: 'b', setting: 'fields', value: ['id', 'name'], at });
+    t.deepEqual(await state.subscriptionOverrides(), [
+      { subscription: 'a', setting: 'fields', value: ['id', 'x'], by: 'ops', at },
+      { subscription: 'b', setting: 'fields', value: ['id', 'name'], at },
+    ]);
+    t.true(await state.clearSubscriptionOverride('a', 'fields'));
+    t.false(await state.clearSubscriptionOverride('a', 'fields'));
+    t.deepEqual(
+      (await state.subscriptionOverrides()).map((o) => o.subscription),
+      ['b'],
+    );
+  });
+
   it('quality reports: the latest per resource and source, scan before stream', async (t, state) => {
     const report = (source: 'scan' | 'stream', failures: number) => ({
       resource: 'people',

@@ -1,8 +1,15 @@
+import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SluiceError } from '../../engine/errors.ts';
 import { formatIssue } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
+
+/** The options by which a command finds the running engine (`-c` for its runtime.json, `--api`). */
+export const apiTarget = (command: Command) =>
+  command
+    .option('-c, --config <file>', 'config of the running engine (for its runtime.json)', './sluice.yaml')
+    .option('--api <url>', 'the engine API (default: SLUICE_API, else <dataDir>/runtime.json)');
 
 /** How an operational command finds the running engine: `--api`, `SLUICE_API`, or the config's runtime.json. */
 export interface ApiTarget {

@@ -11,6 +11,8 @@ import { inspectCommand } from './inspect.ts';
 import { lagCommand } from './lag.ts';
 import { runCommand } from './run.ts';
 import { snapshotCommands } from './snapshots.ts';
+import { schemasCommand } from './schemas.ts';
+import { fieldsCommand } from './fields.ts';
 import { validateCommand } from './validate.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
@@ -35,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
   keysCommand(program, set);
   doctorCommand(program, set);
   snapshotCommands(program, set);
+  schemasCommand(program, set);
+  fieldsCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

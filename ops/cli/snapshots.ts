@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { SnapshotProgress } from '../../engine/ports/index.ts';
-import { getJson, requestJson, resolveApi, type ApiTarget } from './engine-api.ts';
+import { apiTarget as target, getJson, requestJson, resolveApi, type ApiTarget } from './engine-api.ts';
 import { EXIT } from './exit-codes.ts';
 import { renderTable } from './table.ts';
 
@@ -12,11 +12,6 @@ interface RunOptions extends ApiTarget {
   wait?: boolean;
   json?: boolean;
 }
-
-const target = (program: Command) =>
-  program
-    .option('-c, --config <file>', 'config of the running engine (for its runtime.json)', './sluice.yaml')
-    .option('--api <url>', 'the engine API (default: SLUICE_API, else <dataDir>/runtime.json)');
 
 /** `sluice snapshots`, `sluice resnapshot <resource>`, `sluice backfill <subscription>`. */
 export function snapshotCommands(program: Command, setCode: (c: number) => void): void {

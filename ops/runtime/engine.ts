@@ -15,7 +15,15 @@ import { EmbeddedCluster } from '../embedded/postgres-cluster.ts';
 import { EngineMetrics } from '../metrics/metrics.ts';
 import { formatPath } from '../config/issues.ts';
 import { semanticIssues } from '../config/semantic.ts';
-import { buildSources, compileSubscriptions, cycleGrant, regrant, sourceResources, withConfigPath } from './compile.ts';
+import {
+  buildSources,
+  compileSubscriptions,
+  cycleGrant,
+  regrant,
+  sourceResources,
+  withConfigPath,
+  type ScheduledSubscription,
+} from './compile.ts';
 import { RuntimeCatalog } from './runtime-catalog.ts';
 import { onlineIssues } from '../config/online-checks.ts';
 import { rowRules } from './row-rules.ts';
@@ -26,6 +34,9 @@ import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
+import type { SchemaHistory } from '../api/schema-routes.ts';
+import type { FieldsView } from '../api/subscription-routes.ts';
+import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscriptions.ts';
 import { shapeChange, type ShapeChange } from '../../engine/catalog/index.ts';
 
 export interface EngineOptions {
@@ -105,13 +116,15 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     // Every column each resource's stream carried (its recorded schema versions): a configured column the table no
     // longer has was dropped (subscriptions go on without it), not mistyped. Grows as the streams report shapes.
     const streamedColumns = new Map<string, Set<string>>();
-    /** Per resource, the shape its stream reported last (at start: the newest recorded version). */
+    /** Per resource, the shape its stream reported last and its version (at start: the newest recorded one). */
     const shapes = new Map<string, ResourceShape>();
+    const currentVersion = new Map<string, number>();
     for (const r of cfg.resources) {
       const versions = await state.schemas(r.id);
       streamedColumns.set(r.id, new Set(versions.flatMap((s) => s.columns.map((c) => c.name))));
       const last = versions.at(-1);
       if (last) shapes.set(r.id, { resource: r.id, key: last.key, columns: last.columns, layout: 0 });
+      if (last) currentVersion.set(r.id, last.version);
     }
     const streamed = (resource: string) => streamedColumns.get(resource);
     // Runtime classifications (sluice classify) apply on top of the config; a change re-binds the provider's source
@@ -120,26 +133,47 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       cfg,
       state,
       async (resource, before) => {
-        const now = catalog.config();
-        for (const sub of subs.values()) if (sub.resource === resource.id) regrant(sub, now);
+        const now = runtimeConfig();
+        const regranted: ScheduledSubscription[] = [];
+        for (const sub of subs.values()) {
+          if (sub.resource !== resource.id) continue;
+          const had = sub.fields.map((f) => f.name).join();
+          regrant(sub, now);
+          if (sub.fields.map((f) => f.name).join() !== had) regranted.push(sub);
+        }
         const columns = (r: typeof resource) => JSON.stringify(sourceResources({ resources: [r] }, r.provider));
         if (columns(resource) !== columns(before)) {
           const source = sources.find((x) => x.id === resource.provider);
           source?.reconfigure(sourceResources(now, resource.provider, streamed));
           log.info('classification changed: source re-binds', { resource: resource.id, provider: resource.provider });
         }
+        // the granted fields are recorded as they change: one granted again (or for the first time) is backfilled —
+        // the subscription gets its current values, the need stored first
+        for (const sub of regranted) await registerGrant(sub, 0n);
+        if (regranted.length > 0) scheduleBackfills();
       },
       (resource) => reportsOf(resource),
       describeResources,
       streamed,
     );
+    // Operators' runtime changes to subscriptions (sluice fields) apply on top of both; a change re-decides the grant,
+    // and a field granted anew is backfilled.
+    const subscriptionsRt = new RuntimeSubscriptions(state, async (id) => {
+      const sub = subs.get(id)!;
+      regrant(sub, runtimeConfig());
+      await registerGrant(sub, 0n);
+      log.info('subscription fields changed', { subscription: id, granted: sub.fields.map((f) => f.name) });
+      if (backfills.has(id)) void requestBackfills().then(scheduleBackfills);
+    });
+    const runtimeConfig = () => subscriptionsRt.apply(catalog.config());
     await catalog.load();
-    const effective = catalog.config();
+    await subscriptionsRt.load();
+    const effective = runtimeConfig();
     const grantErrors = semanticIssues(effective).filter((i) => i.severity === 'error');
     if (grantErrors.length > 0) {
       throw new SluiceError(
         'CONFIG_INVALID',
-        `with runtime classifications applied: ${grantErrors.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+        `with runtime classifications and subscription changes applied: ${grantErrors.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
         { details: { issues: grantErrors } },
       );
     }
@@ -147,7 +181,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     const subs = compileSubscriptions(effective);
     for (const sub of subs.values()) {
       sub.grant = cycleGrant(
-        () => catalog.config(),
+        () => runtimeConfig(),
         sub.id,
         () => state.fieldUsage(sub.id),
       );
@@ -202,6 +236,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         metrics.onSchema(shape.resource, version);
         const before = shapes.get(shape.resource);
         shapes.set(shape.resource, shape);
+        currentVersion.set(shape.resource, version);
         const seen = streamedColumns.get(shape.resource) ?? new Set<string>();
         for (const c of shape.columns) seen.add(c.name);
         streamedColumns.set(shape.resource, seen);
@@ -213,8 +248,8 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     const logShapeChange = (resource: string, change: ShapeChange, version: number) => {
       if (change.added.length + change.dropped.length + change.retyped.length === 0) return;
       const affected = (names: string[]) =>
-        cfg.subscriptions
-          .filter((s) => s.resource === resource && s.fields.some((f) => names.includes(f)))
+        runtimeConfig()
+          .subscriptions.filter((s) => s.resource === resource && s.fields.some((f) => names.includes(f)))
           .map((s) => s.id);
       log.warn('resource schema changed', {
         resource,
@@ -300,19 +335,22 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     // A subscription new to a resource that already has data first gets its current state (a backfill of its own,
     // other subscriptions never see it); one whose fields grew gets the new fields' values the same way. The need is
     // stored first, and requested in the background until its source takes it (the source may be down now).
+    // What is registered is the fields granted now (a field asked for but unclassified is not among them), so a
+    // field granted later — classified at runtime, or at a restart — counts as grown and is backfilled (DESIGN.md).
     const backfills = new Map<string, string>();
-    const attaching = new Set(sources.flatMap((x) => x.unattached()));
-    for (const sub of subs.values()) {
-      const s = cfg.subscriptions.find((x) => x.id === sub.id)!;
-      // a resource still in its initial snapshot: everything since its attach is on the bus, read it from the start
-      const head = attaching.has(sub.resource) ? 0n : await bus.head(sub.resource);
+    const registerGrant = async (sub: ScheduledSubscription, head: bigint) => {
       const start = await state.registerSubscription({
         subscription: sub.id,
         resource: sub.resource,
-        fields: s.fields,
+        fields: sub.fields.map((f) => f.name),
         head,
       });
       if (start.backfill) backfills.set(sub.id, start.backfill);
+    };
+    const attaching = new Set(sources.flatMap((x) => x.unattached()));
+    for (const sub of subs.values()) {
+      // a resource still in its initial snapshot: everything since its attach is on the bus, read it from the start
+      await registerGrant(sub, attaching.has(sub.resource) ? 0n : await bus.head(sub.resource));
     }
     const requestBackfills = async () => {
       for (const [id, why] of backfills) {
@@ -326,14 +364,19 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         }
       }
     };
+    // requested in the background until each source takes its own (it may be down, or re-binding)
+    let retry: NodeJS.Timeout | null = null;
+    const scheduleBackfills = () => {
+      if (retry || backfills.size === 0) return;
+      retry = setInterval(() => {
+        if (backfills.size > 0) return void requestBackfills();
+        clearInterval(retry!);
+        retry = null;
+      }, 2000);
+    };
+    cleanups.push(async () => void (retry && clearInterval(retry)));
     await requestBackfills();
-    if (backfills.size > 0) {
-      const retry = setInterval(() => {
-        if (backfills.size === 0) clearInterval(retry);
-        else void requestBackfills();
-      }, 5000);
-      cleanups.push(async () => clearInterval(retry));
-    }
+    scheduleBackfills();
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
@@ -387,14 +430,46 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
     /** A subscription's requested fields that its resource's stream no longer carries (dropped from the table). */
-    const droppedOf = (id: string, resource: string): { dropped?: string[] } => {
+    const droppedFields = (id: string, resource: string): string[] => {
       const shape = shapes.get(resource);
       const seen = streamedColumns.get(resource);
-      if (!shape || !seen) return {};
+      if (!shape || !seen) return [];
       const now = new Set(shape.columns.map((c) => c.name));
-      const fields = cfg.subscriptions.find((x) => x.id === id)!.fields;
-      const dropped = fields.filter((f) => seen.has(f) && !now.has(f));
+      const fields = runtimeConfig().subscriptions.find((x) => x.id === id)!.fields;
+      return fields.filter((f) => seen.has(f) && !now.has(f));
+    };
+    const fieldsOf = (id: string) => {
+      const f = subscriptionsRt.fields(catalog.config(), id);
+      return {
+        fields: f.fields,
+        ...(f.override
+          ? { fieldsOverride: { ...(f.override.by ? { by: f.override.by } : {}), at: f.override.at } }
+          : {}),
+      };
+    };
+    const droppedOf = (id: string, resource: string): { dropped?: string[] } => {
+      const dropped = droppedFields(id, resource);
       return dropped.length > 0 ? { dropped } : {};
+    };
+    /** A subscription's fields with what the grant makes of them now, and a backfill still to come. */
+    const withGrant = (f: SubscriptionFields): FieldsView => {
+      const sub = subs.get(f.subscription)!;
+      return { ...f, granted: sub.fields.map((g) => g.name), denied: sub.denied };
+    };
+    const schemaHistory = async (resource: string): Promise<SchemaHistory> => {
+      catalog.resource(resource); // NOT_FOUND for an unknown one
+      const recorded = await state.schemas(resource);
+      return {
+        resource,
+        current: currentVersion.get(resource) ?? null,
+        versions: recorded.map(({ resource: _, ...v }, i) => ({
+          ...v,
+          ...(i > 0 ? { changes: shapeChange(recorded[i - 1]!, v) } : {}),
+        })),
+        subscriptions: [...subs.values()]
+          .filter((s) => s.resource === resource)
+          .map((s) => ({ id: s.id, dropped: droppedFields(s.id, resource) })),
+      };
     };
     const status = async (): Promise<EngineStatus> => {
       let stateOk: EngineStatus['state'] = { ok: true };
@@ -423,6 +498,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
               deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
               ...(s.lastError ? { lastError: s.lastError } : {}),
               denied: s.denied,
+              ...fieldsOf(s.id),
               ...droppedOf(s.id, s.resource),
             };
           }),
@@ -441,6 +517,20 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
           const sub = subs.get(id);
           if (!sub) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
           return requestSnapshot(sub.resource, id);
+        },
+      },
+      schemas: { history: schemaHistory },
+      subscriptions: {
+        fields: async (id) => withGrant(subscriptionsRt.fields(catalog.config(), id)),
+        setFields: async (id, fields, by) => {
+          const had = new Set(subs.get(id)?.fields.map((g) => g.name));
+          const view = withGrant(await subscriptionsRt.setFields(catalog.config(), id, fields, by));
+          const added = view.granted.filter((g) => !had.has(g));
+          return added.length > 0 ? { ...view, backfill: `fields added: ${added.join(', ')}` } : view;
+        },
+        resetFields: async (id) => {
+          const removed = await subscriptionsRt.resetFields(catalog.config(), id);
+          return { removed, ...withGrant(subscriptionsRt.fields(catalog.config(), id)) };
         },
       },
       rotateKey: async (id, kind) => {

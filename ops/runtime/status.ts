@@ -13,6 +13,9 @@ export interface SubscriptionStatus {
   deliveries: number;
   /** Requested fields the grant withheld at the last cycle (or now, before the first), with the reason. */
   denied: { field: string; reason: string; message: string }[];
+  /** The fields it asks for: the config's, or an operator's runtime override (`sluice fields`). */
+  fields: string[];
+  fieldsOverride?: { by?: string; at: string };
   /** Requested fields the table no longer has (dropped while streamed): delivered without them from then on. */
   dropped?: string[];
 }

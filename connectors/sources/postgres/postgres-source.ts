@@ -644,12 +644,15 @@ export class PostgresSource implements Source {
    */
   async snapshot(req: SnapshotRequest): Promise<SnapshotProgress> {
     const runner = this.runner;
-    if (this.state !== 'STREAMING' || !runner) {
-      throw new SluiceError(
-        'UNAVAILABLE',
-        `provider "${this.id}" is not streaming (${this.state}${this.lastError ? `: ${this.lastError}` : ''}); a snapshot starts once it is`,
-        { retriable: true, details: { provider: this.id } },
-      );
+    if (this.state !== 'STREAMING' || !runner || this.restartWanted) {
+      // re-binding (a classification changed): a run taken now could read chunks with the columns of before
+      const now = this.restartWanted
+        ? 're-binding its tables'
+        : `not streaming (${this.state}${this.lastError ? `: ${this.lastError}` : ''})`;
+      throw new SluiceError('UNAVAILABLE', `provider "${this.id}" is ${now}; a snapshot starts once it streams`, {
+        retriable: true,
+        details: { provider: this.id },
+      });
     }
     if (!this.snapBindings.has(req.resource)) {
       throw new SluiceError('NOT_FOUND', `provider "${this.id}" streams no resource "${req.resource}"`, {

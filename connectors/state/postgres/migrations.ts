@@ -241,4 +241,41 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "sluice_bus_events shows a backfill row's target subscription",
+    // the fourth element of a compact row's tx tuple (row-codec.ts): the subscription a backfill's rows are for
+    sql: `
+      create or replace function sluice_bus_unpack(h jsonb, e jsonb) returns jsonb
+      language sql immutable as $f$
+        select jsonb_build_object(
+                 'op', e -> 0, 'position', e -> 1,
+                 'commitTs', t -> 0, 'txId', t -> 1, 'schemaVersion', t -> 2,
+                 'key', case when e -> 3 = '1'
+                          then (select coalesce(jsonb_object_agg(k, a -> k), '{}'::jsonb)
+                                  from jsonb_array_elements_text(h -> 'keys') k)
+                          else sluice_bus_image(h -> 'keys', e -> 3) end)
+          || case when t -> 3 is null then '{}' else jsonb_build_object('target', t -> 3) end
+          || case when coalesce(e -> 4, '0') = '0' then '{}' else jsonb_build_object('before', sluice_bus_image(h -> 'cols', e -> 4)) end
+          || case when coalesce(e -> 5, '0') = '0' then '{}' else jsonb_build_object('after', a) end
+          || case when coalesce(e -> 6, '0') = '0' then '{}' else jsonb_build_object('unchanged', e -> 6) end
+          from (select sluice_bus_image(h -> 'cols', e -> 5) as a, h -> 'tx' -> (e ->> 2)::int as t) x
+      $f$;
+    `,
+  },
+  {
+    version: 8,
+    name: "operators' runtime overrides of subscription settings",
+    sql: `
+      -- an operator's change to one setting of a subscription at runtime (sluice fields): wins over the config
+      create table sluice_subscription_overrides (
+        subscription text not null,
+        setting text not null,
+        value jsonb not null,
+        set_by text,
+        set_at timestamptz not null,
+        primary key (subscription, setting)
+      );
+    `,
+  },
 ];

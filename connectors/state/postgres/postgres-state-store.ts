@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { SluiceError } from '../../../engine/errors.ts';
 import type {
   ClassificationRecord,
+  SubscriptionOverride,
   DeliveryIntent,
   SecretKind,
   SubscriptionSecret,
@@ -352,6 +353,45 @@ export class PostgresStateStore implements StateStore {
       resource,
       column,
     ]);
+    return r.rowCount === 1;
+  }
+
+  async subscriptionOverrides(): Promise<SubscriptionOverride[]> {
+    const { rows } = await this.pool.query<{
+      subscription: string;
+      setting: SubscriptionOverride['setting'];
+      value: SubscriptionOverride['value'];
+      set_by: string | null;
+      at: string;
+    }>(
+      `select subscription, setting, value, set_by,
+              to_char(set_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
+         from sluice_subscription_overrides order by subscription, setting`,
+    );
+    return rows.map((r) => ({
+      subscription: r.subscription,
+      setting: r.setting,
+      value: r.value,
+      ...(r.set_by ? { by: r.set_by } : {}),
+      at: r.at,
+    }));
+  }
+
+  async setSubscriptionOverride(o: SubscriptionOverride): Promise<void> {
+    await this.pool.query(
+      `insert into sluice_subscription_overrides (subscription, setting, value, set_by, set_at)
+       values ($1, $2, $3, $4, $5)
+       on conflict (subscription, setting) do update
+         set value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at`,
+      [o.subscription, o.setting, JSON.stringify(o.value), o.by ?? null, o.at],
+    );
+  }
+
+  async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
+    const r = await this.pool.query(
+      'delete from sluice_subscription_overrides where subscription = $1 and setting = $2',
+      [subscription, setting],
+    );
     return r.rowCount === 1;
   }
 
