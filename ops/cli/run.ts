@@ -16,10 +16,9 @@ export function runCommand(program: Command, setCode: (c: number) => void): void
       '--recover-slot <provider>',
       "create a provider's unusable replication slot (missing, invalidated, advanced by another program) anew and " +
         're-snapshot all its resources; repeat for several providers',
-      (v: string, prev: string[]) => [...prev, v],
-      [] as string[],
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
-    .action(async (o: { config: string; recoverSlot: string[] }) => {
+    .action(async (o: { config: string; recoverSlot?: string[] }) => {
       const say = (s: string) => process.stderr.write(`sluice: ${s}\n`);
       const gate = shutdownGate(say);
       const loaded = loadConfig(o.config, { mode: 'run' });
@@ -32,7 +31,7 @@ export function runCommand(program: Command, setCode: (c: number) => void): void
       const engine = await startEngine(loaded.config, {
         logger: log,
         ...crashPointFromEnv(),
-        ...(o.recoverSlot.length > 0 ? { recoverSlot: o.recoverSlot } : {}),
+        ...(o.recoverSlot ? { recoverSlot: o.recoverSlot } : {}),
       });
       say(`running; API ${engine.apiUrl} (runtime.json in ${loaded.config.dataDir})`);
       const code = await gate.drainOnSignal(engine.drain, parseDuration(loaded.config.drainTimeout, 30_000), log);
