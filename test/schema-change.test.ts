@@ -1,16 +1,15 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import type { SchemaHistory } from '../ops/api/schema-routes.ts';
 import type { EngineStatus } from '../ops/runtime/status.ts';
-import type { Config, Manifest } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
+import type { Manifest } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { waitFor } from './helpers/postgres.ts';
+import { reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
 // Schema changes while the engine streams (real Postgres): an added column is unclassified and withheld until a
 // provider classifies it, then a subscription that asks for it gets a backfill under the new schema version; a
@@ -18,30 +17,8 @@ import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts
 // column is delivered under a new schema version with its new type; a dropped key column stops the resource with
 // an error that says so. A Parquet file never holds two schema versions; its manifest names the one it holds.
 
-let server: TestPostgres;
-test.before(async () => {
-  server = await startPostgres('sluice-schema-');
-});
-test.after.always(async () => {
-  await server?.stop();
-});
-
-async function fixture(name: string, rows: number) {
-  const { client: provider, url: providerUrl } = await server.database(`${name}_provider`);
-  await provider.query(RELIEF_DDL);
-  await provider.query(
-    `insert into relief_recipients (id, name, mobile, amount, notes)
-     select g, '王' || g, '13800000000', g + 0.25, 'n' || g from generate_series(1, ${rows}) g`,
-  );
-  const { client: state, url: stateUrl } = await server.database(`${name}_state`);
-  const work = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
-  const outDir = join(work, 'out');
-  const cfg: Config = reliefConfig({ dataDir: join(work, 'data'), providerUrl, stateUrl, outDir });
-  // a provider id of its own: slots are per server, and the tests share one
-  cfg.providers[0]!.id = name;
-  for (const r of cfg.resources) r.provider = name;
-  return { provider, state, work, outDir, cfg };
-}
+const server = sharedPostgres('sluice-schema-');
+const fixture = (name: string, rows: number) => reliefFixture(server(), name, rows);
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 

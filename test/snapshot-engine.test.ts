@@ -1,42 +1,22 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { stringify } from 'yaml';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
 import type { Config } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { waitFor } from './helpers/postgres.ts';
+import { reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
 // Snapshots through the whole engine: the initial snapshot of a table that already holds rows survives kill -9 and
 // resumes from its last stored chunk; a subscription added later gets a backfill of its own while the existing
 // subscription's files stay as they were; `sluice resnapshot` and `sluice snapshots` from the command line.
 
-let server: TestPostgres;
-test.before(async () => {
-  server = await startPostgres('sluice-snap-engine-');
-});
-test.after.always(async () => {
-  await server?.stop();
-});
-
-async function fixture(name: string, rows: number) {
-  const { client: provider, url: providerUrl } = await server.database(`${name}_provider`);
-  await provider.query(RELIEF_DDL);
-  await provider.query(
-    `insert into relief_recipients (id, name, id_card, mobile, amount, paid_at)
-     select g, '王' || g, '11010519491231002X', '13800000000', g + 0.25, now() from generate_series(1, ${rows}) g`,
-  );
-  const { client: state, url: stateUrl } = await server.database(`${name}_state`);
-  const work = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
-  const outDir = join(work, 'out');
-  return { provider, providerUrl, state, stateUrl, work, outDir };
-}
+const server = sharedPostgres('sluice-snap-engine-');
 
 /** r events of the resource on the bus, and how many distinct keys they name. */
 async function readsOnBus(state: pg.Client): Promise<{ rows: number; keys: number }> {
@@ -70,31 +50,19 @@ async function waitReady(p: EngineProcess, dataDir: string): Promise<string> {
   return url;
 }
 
-/** Small chunks, and a provider id of its own (slots are per server, and the tests share one). */
-function withChunks(cfg: Config, chunkRows: number, provider: string): Config {
+/** Small chunks. */
+function withChunks(cfg: Config, chunkRows: number): Config {
   cfg.providers[0]!.connector.snapshot = { chunkRows };
-  cfg.providers[0]!.id = provider;
-  for (const r of cfg.resources) r.provider = provider;
   return cfg;
 }
 
 test('kill -9 during an initial snapshot: the restarted engine resumes after the last stored chunk', async (t) => {
   t.timeout(180_000);
   const rows = 40_000;
-  const f = await fixture('killsnap', rows);
+  const f = await reliefFixture(server(), 'killsnap', rows, '* * * * * *');
   const dataDir = join(f.work, 'data');
   const configFile = join(f.work, 'sluice.yaml');
-  const cfg = withChunks(
-    reliefConfig({
-      dataDir,
-      providerUrl: f.providerUrl,
-      stateUrl: f.stateUrl,
-      outDir: f.outDir,
-      cadence: '* * * * * *',
-    }),
-    500,
-    'killsnap',
-  );
+  const cfg = withChunks(f.cfg, 500);
   writeFileSync(configFile, stringify(cfg));
   try {
     const first = spawnSluice(['run', '-c', configFile]);
@@ -164,12 +132,8 @@ const hashes = (dir: string) =>
 
 test('a subscription added later gets a backfill of its own; the existing one sees nothing of it', async (t) => {
   t.timeout(120_000);
-  const f = await fixture('backfill', 3000);
-  const cfg = withChunks(
-    reliefConfig({ dataDir: join(f.work, 'data'), providerUrl: f.providerUrl, stateUrl: f.stateUrl, outDir: f.outDir }),
-    1000,
-    'backfill',
-  );
+  const f = await reliefFixture(server(), 'backfill', 3000);
+  const cfg = withChunks(f.cfg, 1000);
   try {
     let engine = await startEngine(cfg, { logger: silentLogger });
     await waitFor('the initial snapshot', async () => (await readsOnBus(f.state)).rows === 3000, 60_000);
@@ -238,12 +202,8 @@ test('a subscription added later gets a backfill of its own; the existing one se
 
 test('a table added to a running provider: the publication is extended and only that table is read', async (t) => {
   t.timeout(120_000);
-  const f = await fixture('addtable', 1500);
-  const cfg = withChunks(
-    reliefConfig({ dataDir: join(f.work, 'data'), providerUrl: f.providerUrl, stateUrl: f.stateUrl, outDir: f.outDir }),
-    1000,
-    'addtable',
-  );
+  const f = await reliefFixture(server(), 'addtable', 1500);
+  const cfg = withChunks(f.cfg, 1000);
   try {
     let engine = await startEngine(cfg, { logger: silentLogger });
     await waitFor('the first table', async () => (await readsOnBus(f.state)).rows === 1500, 60_000);
