@@ -14,6 +14,8 @@
  *
  *   npm run bench -- snapshot
  *   BENCH_SNAPSHOT_ROWS=1000000 npm run bench -- snapshot
+ *   BENCH_MARK=1 node --cpu-prof --import tsx bench/run.ts snapshot   # prints hrtime (µs) around (d): the window of
+ *                                                                     # the CPU profile that is delivery alone
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,7 +118,9 @@ export async function benchSnapshot(): Promise<SnapshotBench> {
       );
       const toBusMs = performance.now() - s0;
       const p0 = performance.now();
+      if (process.env.BENCH_MARK) console.error(`MARK d-start ${process.hrtime.bigint() / 1000n}`);
       const result = await engine.runCycle('audit-relief', new Date());
+      if (process.env.BENCH_MARK) console.error(`MARK d-end ${process.hrtime.bigint() / 1000n}`);
       const toParquetMs = performance.now() - p0;
       if (result.rows !== N) throw new Error(`delivered ${result.rows} rows, expected ${N}`);
       return {
