@@ -34,10 +34,10 @@ import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleScheduler } from './scheduler.ts';
 import type { EngineStatus } from './status.ts';
-import type { SchemaHistory } from '../api/schema-routes.ts';
 import type { FieldsView } from '../api/subscription-routes.ts';
 import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscriptions.ts';
-import { shapeChange, type ShapeChange } from '../../engine/catalog/index.ts';
+import type { ShapeChange } from '../../engine/catalog/index.ts';
+import { SchemaTracker } from './schema-tracker.ts';
 
 export interface EngineOptions {
   logger: Logger;
@@ -113,20 +113,14 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     if (applied.length) log.info('state migrations applied', { versions: applied });
     const bus = new PostgresBus(pool);
     const state = new PostgresStateStore(pool);
-    // Every column each resource's stream carried (its recorded schema versions): a configured column the table no
-    // longer has was dropped (subscriptions go on without it), not mistyped. Grows as the streams report shapes.
-    const streamedColumns = new Map<string, Set<string>>();
-    /** Per resource, the shape its stream reported last and its version (at start: the newest recorded one). */
-    const shapes = new Map<string, ResourceShape>();
-    const currentVersion = new Map<string, number>();
-    for (const r of cfg.resources) {
-      const versions = await state.schemas(r.id);
-      streamedColumns.set(r.id, new Set(versions.flatMap((s) => s.columns.map((c) => c.name))));
-      const last = versions.at(-1);
-      if (last) shapes.set(r.id, { resource: r.id, key: last.key, columns: last.columns, layout: 0 });
-      if (last) currentVersion.set(r.id, last.version);
-    }
-    const streamed = (resource: string) => streamedColumns.get(resource);
+    // Schema versions, and every column each stream carried: a configured column the table no longer has was dropped
+    // (its subscriptions go on without it), not mistyped. A change is logged with the subscriptions it concerns.
+    const schemas = await SchemaTracker.load(
+      state,
+      cfg.resources.map((r) => r.id),
+      (resource, change, version) => logShapeChange(resource, change, version),
+    );
+    const streamed = (resource: string) => schemas.streamed(resource);
     // Runtime classifications (sluice classify) apply on top of the config; a change re-binds the provider's source
     // (the column enters or leaves the platform from the stored position on) and re-decides its subscriptions.
     const catalog = new RuntimeCatalog(
@@ -230,23 +224,14 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     const register = async (reported: ResourceShape[]) => {
       const versions: number[] = [];
       for (const shape of reported) {
-        const { layout: _, ...body } = shape;
-        const version = await state.registerSchema(body);
+        const version = await schemas.register(shape);
         versions.push(version);
         metrics.onSchema(shape.resource, version);
-        const before = shapes.get(shape.resource);
-        shapes.set(shape.resource, shape);
-        currentVersion.set(shape.resource, version);
-        const seen = streamedColumns.get(shape.resource) ?? new Set<string>();
-        for (const c of shape.columns) seen.add(c.name);
-        streamedColumns.set(shape.resource, seen);
-        if (before) logShapeChange(shape.resource, shapeChange(before, shape), version);
         await quality.bind(catalog.resource(shape.resource), shape);
       }
       return versions;
     };
-    const logShapeChange = (resource: string, change: ShapeChange, version: number) => {
-      if (change.added.length + change.dropped.length + change.retyped.length === 0) return;
+    function logShapeChange(resource: string, change: ShapeChange, version: number) {
       const affected = (names: string[]) =>
         runtimeConfig()
           .subscriptions.filter((s) => s.resource === resource && s.fields.some((f) => names.includes(f)))
@@ -265,7 +250,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
             }
           : {}),
       });
-    };
+    }
     // Wait for each source's first start attempt, so that once the engine is up every reachable source has its
     // slot and no change made from then on can be missed. An unreachable provider keeps retrying in the background;
     // a configuration that cannot work (a missing table or column, wal_level, privileges, a vanished slot) stops
@@ -429,15 +414,8 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     cleanups.push(() => scheduler.drain());
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
-    /** A subscription's requested fields that its resource's stream no longer carries (dropped from the table). */
-    const droppedFields = (id: string, resource: string): string[] => {
-      const shape = shapes.get(resource);
-      const seen = streamedColumns.get(resource);
-      if (!shape || !seen) return [];
-      const now = new Set(shape.columns.map((c) => c.name));
-      const fields = runtimeConfig().subscriptions.find((x) => x.id === id)!.fields;
-      return fields.filter((f) => seen.has(f) && !now.has(f));
-    };
+    /** The fields a subscription asks for now (the config's, or a runtime override). */
+    const askedFor = (id: string) => runtimeConfig().subscriptions.find((x) => x.id === id)!.fields;
     const fieldsOf = (id: string) => {
       const f = subscriptionsRt.fields(catalog.config(), id);
       return {
@@ -448,7 +426,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       };
     };
     const droppedOf = (id: string, resource: string): { dropped?: string[] } => {
-      const dropped = droppedFields(id, resource);
+      const dropped = schemas.dropped(resource, askedFor(id));
       return dropped.length > 0 ? { dropped } : {};
     };
     /** A subscription's fields with what the grant makes of them now, and a backfill still to come. */
@@ -456,20 +434,13 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       const sub = subs.get(f.subscription)!;
       return { ...f, granted: sub.fields.map((g) => g.name), denied: sub.denied };
     };
-    const schemaHistory = async (resource: string): Promise<SchemaHistory> => {
+    const schemaHistory = async (resource: string) => {
       catalog.resource(resource); // NOT_FOUND for an unknown one
-      const recorded = await state.schemas(resource);
-      return {
+      const of = [...subs.values()].filter((s) => s.resource === resource);
+      return schemas.history(
         resource,
-        current: currentVersion.get(resource) ?? null,
-        versions: recorded.map(({ resource: _, ...v }, i) => ({
-          ...v,
-          ...(i > 0 ? { changes: shapeChange(recorded[i - 1]!, v) } : {}),
-        })),
-        subscriptions: [...subs.values()]
-          .filter((s) => s.resource === resource)
-          .map((s) => ({ id: s.id, dropped: droppedFields(s.id, resource) })),
-      };
+        of.map((s) => ({ id: s.id, fields: askedFor(s.id) })),
+      );
     };
     const status = async (): Promise<EngineStatus> => {
       let stateOk: EngineStatus['state'] = { ok: true };
