@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, mkdir, readFile } from 'node:fs/promises';
+import { open, rename, mkdir, readFile, rm } from 'node:fs/promises';
 import { SluiceError } from '../../../engine/errors.ts';
 import { dirname, join, basename } from 'node:path';
 
@@ -14,14 +14,34 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * changed between the crash and the re-run (e.g. its configuration), and a subscriber may already hold the file.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<string> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const want = sha256(bytes);
+  const tmp = await tempPathFor(path);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return publishAtomic(tmp, path, sha256(bytes));
+}
+
+/** A temp name of its own beside `path` (its directory created). */
+export async function tempPathFor(path: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Renames a written and fsynced temp file (content `want`, sha256 hex) to `path`, and fsyncs the directory. When
+ * `path` exists with the same content the temp file is dropped; with other content the rename is refused.
+ */
+export async function publishAtomic(tmp: string, path: string, want: string): Promise<string> {
   const existing = await readFile(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
     throw e;
   });
   if (existing) {
+    await rm(tmp, { force: true });
     const have = sha256(existing);
     if (have === want) return want;
     throw new SluiceError(
@@ -32,16 +52,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
       },
     );
   }
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
   await rename(tmp, path);
-  await fsyncDir(dir);
+  await fsyncDir(dirname(path));
   return want;
 }
 

@@ -25,21 +25,31 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** Locates FileMetaData in a Parquet file: [start, end) of the thrift footer. */
-export function footerRange(file: Uint8Array): { start: number; end: number } {
+/**
+ * Locates FileMetaData in a Parquet file: [start, end) of the thrift footer. With `tail`, `file` is only the end of
+ * a file (its last written chunk): the leading magic is not there, and null is returned when the footer does not
+ * lie wholly inside it.
+ */
+export function footerRange(file: Uint8Array, tail = false): { start: number; end: number } | null {
   const n = file.length;
-  if (n < 12 || MAGIC.some((m, k) => file[n - 4 + k] !== m) || MAGIC.some((m, k) => file[k] !== m)) {
+  if (n < 12 || MAGIC.some((m, k) => file[n - 4 + k] !== m) || (!tail && MAGIC.some((m, k) => file[k] !== m))) {
     throw new Error('not a Parquet file (missing PAR1 magic)');
   }
   const len = new DataView(file.buffer, file.byteOffset + n - 8, 4).getUint32(0, true);
   const end = n - 8;
   const start = end - len;
-  if (start < 4) throw new Error('Parquet footer length out of range');
+  if (start < (tail ? 0 : 4)) {
+    if (tail) return null;
+    throw new Error('Parquet footer length out of range');
+  }
   return { start, end };
 }
 
-export function sortKeyValueMetadata(file: Uint8Array): Uint8Array {
-  const { start, end } = footerRange(file);
+/** The file (or, with `tail`, its last chunk holding the whole footer), its key-value metadata sorted in place. */
+export function sortKeyValueMetadata(file: Uint8Array, tail = false): Uint8Array {
+  const range = footerRange(file, tail);
+  if (!range) throw new Error('Parquet footer is not inside the given tail');
+  const { start, end } = range;
   const r = new CompactReader(file, start, end);
   let lastId = 0;
   for (;;) {

@@ -6,6 +6,7 @@
  * Synchronous (writeParquet is synchronous WASM): callers with a latency-sensitive event loop run it in a worker.
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, type DataType } from 'apache-arrow';
+import { QualitySink } from './quality.ts';
 import {
   Compression,
   Table as WasmTable,
@@ -16,7 +17,6 @@ import {
 import { arrowTypeOf } from './arrow-type.ts';
 import { buildColumn } from './build-column.ts';
 import { sortKeyValueMetadata } from './canonical-footer.ts';
-import { QualitySink } from './quality.ts';
 import type { ColumnType } from '../../../schemas/column-type.ts';
 import type { ParquetInput, ParquetOutput } from './types.ts';
 import { reserveWasmHeap } from './wasm-heap.ts';
@@ -42,7 +42,7 @@ const COMPRESSION: Record<NonNullable<ParquetInput['compression']>, Compression>
   none: Compression.UNCOMPRESSED,
 };
 
-function checkInput(input: ParquetInput): number {
+export function checkInput(input: ParquetInput): number {
   const { columns, rows, values } = input;
   if (!Number.isInteger(rows) || rows < 0) throw new Error(`rows must be a non-negative integer, got ${rows}`);
   if (values.length !== columns.length) {
@@ -66,7 +66,10 @@ function checkInput(input: ParquetInput): number {
   return groupRows;
 }
 
-function writerProperties(input: ParquetInput, groupRows: number): WriterProperties {
+export function writerProperties(
+  input: Pick<ParquetInput, 'columns' | 'metadata' | 'compression'>,
+  groupRows: number,
+): WriterProperties {
   const keys = Object.keys(input.metadata).sort();
   const kv = new Map<string, string>();
   for (const k of keys) kv.set(k, String(input.metadata[k]));
@@ -81,23 +84,40 @@ function writerProperties(input: ParquetInput, groupRows: number): WriterPropert
   return builder.build();
 }
 
+/** The Arrow schema of a file's columns, and how to build one row group of it from canonical text. */
+export class ArrowLayout {
+  readonly schema: Schema;
+  private readonly types: DataType[];
+  private readonly struct: Struct;
+
+  constructor(private readonly columns: ParquetInput['columns']) {
+    this.types = columns.map((c) => arrowTypeOf(c.type));
+    const fields = columns.map((c, k) => new Field(c.name, this.types[k] as DataType, true));
+    this.schema = new Schema(fields);
+    this.struct = new Struct(fields);
+  }
+
+  /** Rows [start, start+length) of column-major `values` as one record batch; unrepresentable values to `quality`. */
+  batch(values: ParquetInput['values'], start: number, length: number, quality: QualitySink): RecordBatch {
+    const children = this.columns.map((c, k) =>
+      buildColumn(c, this.types[k] as DataType, values[k] as (string | null)[], start, length, quality),
+    );
+    return new RecordBatch(this.schema, makeData({ type: this.struct, length, nullCount: 0, children }));
+  }
+}
+
 export function encodeParquet(input: ParquetInput): ParquetOutput {
   const groupRows = checkInput(input);
-  const { columns, rows, values } = input;
-  const types: DataType[] = columns.map((c) => arrowTypeOf(c.type));
-  const fields = columns.map((c, k) => new Field(c.name, types[k] as DataType, true));
-  const schema = new Schema(fields);
-  const structType = new Struct(fields);
+  const { rows, values } = input;
+  const layout = new ArrowLayout(input.columns);
+  const schema = layout.schema;
   const quality = new QualitySink();
 
   const batches: RecordBatch[] = [];
   let start = 0;
   do {
     const length = Math.min(groupRows, rows - start);
-    const children = columns.map((c, k) =>
-      buildColumn(c, types[k] as DataType, values[k] as (string | null)[], start, length, quality),
-    );
-    batches.push(new RecordBatch(schema, makeData({ type: structType, length, nullCount: 0, children })));
+    batches.push(layout.batch(values, start, length, quality));
     start += length;
   } while (start < rows);
 

@@ -19,7 +19,7 @@ export interface ParquetFileInfo {
 
 /** FileMetaData.num_rows (field 3) straight from the footer: the row count without reading any data page. */
 export function footerRowCount(bytes: Uint8Array): number {
-  const { start, end } = footerRange(bytes);
+  const { start, end } = footerRange(bytes)!; // a whole file: throws rather than return null
   const r = new CompactReader(bytes, start, end);
   let lastId = 0;
   for (;;) {
