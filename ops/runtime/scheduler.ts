@@ -11,30 +11,38 @@ export interface CycleJob {
 /**
  * Runs each subscription's cycle on its cron cadence (node-cron, timezone aware). A tick that arrives while the
  * previous run of the same subscription is still going is skipped — the next run takes everything not yet delivered,
- * so nothing piles up and no two runs of one subscription overlap; subscriptions never wait for each other.
+ * so nothing piles up and no two runs of one subscription overlap; subscriptions never wait for each other. A tick
+ * no later than the last one run is dropped too: node-cron's timer sometimes fires one cron second twice (seen in
+ * the demo as two files with the same tick label).
  */
 export class CycleScheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly lastTick = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly log: Logger) {}
 
   add(job: CycleJob): void {
-    const task = schedule(
-      job.cadence,
-      (ctx) => {
-        if (this.stopped || this.inFlight.has(job.id)) return;
-        const tick = new Date(Math.floor(ctx.date.getTime() / 1000) * 1000);
-        const p = job
-          .run(tick)
-          .catch((e: unknown) => this.log.error('cycle failed', { subscription: job.id, error: (e as Error).message }))
-          .finally(() => this.inFlight.delete(job.id));
-        this.inFlight.set(job.id, p);
-      },
-      { timezone: job.timezone, name: `sluice-${job.id}`, suppressMissedWarning: true },
-    );
+    const task = schedule(job.cadence, (ctx) => void this.fire(job, ctx.date), {
+      timezone: job.timezone,
+      name: `sluice-${job.id}`,
+      suppressMissedWarning: true,
+    });
     this.tasks.set(job.id, task);
+  }
+
+  /** One firing of a job's cadence at `at`; returns the run it started, if any. */
+  fire(job: CycleJob, at: Date): Promise<void> | undefined {
+    const tick = Math.floor(at.getTime() / 1000) * 1000;
+    if (this.stopped || this.inFlight.has(job.id) || tick <= (this.lastTick.get(job.id) ?? -Infinity)) return;
+    this.lastTick.set(job.id, tick);
+    const p = job
+      .run(new Date(tick))
+      .catch((e: unknown) => this.log.error('cycle failed', { subscription: job.id, error: (e as Error).message }))
+      .finally(() => this.inFlight.delete(job.id));
+    this.inFlight.set(job.id, p);
+    return p;
   }
 
   nextRun(id: string): Date | null {
