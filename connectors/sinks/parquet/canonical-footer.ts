@@ -45,21 +45,21 @@ export function footerRange(file: Uint8Array, tail = false): { start: number; en
   return { start, end };
 }
 
-/** The file (or, with `tail`, its last chunk holding the whole footer), its key-value metadata sorted in place. */
-export function sortKeyValueMetadata(file: Uint8Array, tail = false): Uint8Array {
+/** Where FileMetaData.key_value_metadata lies in a footer: its list header, its entries, its end. */
+function keyValueList(file: Uint8Array, tail: boolean) {
   const range = footerRange(file, tail);
   if (!range) throw new Error('Parquet footer is not inside the given tail');
-  const { start, end } = range;
-  const r = new CompactReader(file, start, end);
+  const r = new CompactReader(file, range.start, range.end);
   let lastId = 0;
   for (;;) {
     const { type, id } = r.fieldHeader(lastId);
-    if (type === 0) return file;
+    if (type === 0) return null;
     if (id !== KEY_VALUE_METADATA || type !== T_LIST) {
       r.skip(type);
       lastId = id;
       continue;
     }
+    const listAt = r.pos;
     const { elemType, size } = r.listHeader();
     if (elemType !== T_STRUCT) throw new Error('Parquet footer: key_value_metadata is not a list of structs');
     const first = r.pos;
@@ -77,12 +77,85 @@ export function sortKeyValueMetadata(file: Uint8Array, tail = false): Uint8Array
       }
       entries.push({ key, raw: file.slice(at, r.pos) });
     }
-    entries.sort((a, b) => compareBytes(a.key, b.key) || compareBytes(a.raw, b.raw));
-    let p = first;
-    for (const e of entries) {
-      file.set(e.raw, p);
-      p += e.raw.length;
-    }
-    return file;
+    return { range, listAt, first, end: r.pos, entries };
   }
+}
+
+const byKey = (a: Entry, b: Entry) => compareBytes(a.key, b.key) || compareBytes(a.raw, b.raw);
+
+/** The file (or, with `tail`, its last chunk holding the whole footer), its key-value metadata sorted in place. */
+export function sortKeyValueMetadata(file: Uint8Array, tail = false): Uint8Array {
+  const kv = keyValueList(file, tail);
+  if (!kv) return file;
+  let p = kv.first;
+  for (const e of kv.entries.sort(byKey)) {
+    file.set(e.raw, p);
+    p += e.raw.length;
+  }
+  return file;
+}
+
+/**
+ * The file (or its tail holding the whole footer) with `metadata` added to its key-value metadata, every entry in
+ * sorted order — the bytes a writer given that metadata up front would have written (a streamed file learns its last
+ * seq only at the end). The footer's length changes: a new buffer is returned.
+ */
+export function withKeyValueMetadata(file: Uint8Array, metadata: Record<string, string>, tail = false): Uint8Array {
+  const kv = keyValueList(file, tail);
+  if (!kv) throw new Error('Parquet footer has no key_value_metadata list to add to');
+  const names = new Set(Object.keys(metadata));
+  const utf8 = new TextEncoder();
+  const entries = [
+    ...kv.entries.filter((e) => !names.has(new TextDecoder().decode(e.key))),
+    ...Object.entries(metadata).map(([k, v]) => {
+      const key = utf8.encode(k);
+      return { key, raw: keyValueStruct(key, utf8.encode(v)) };
+    }),
+  ].sort(byKey);
+  const list = [listHeader(entries.length, T_STRUCT), ...entries.map((e) => e.raw)];
+  const listBytes = concat(list);
+  const footer = concat([file.subarray(kv.range.start, kv.listAt), listBytes, file.subarray(kv.end, kv.range.end)]);
+  const out = new Uint8Array(kv.range.start + footer.length + 8);
+  out.set(file.subarray(0, kv.range.start), 0);
+  out.set(footer, kv.range.start);
+  new DataView(out.buffer).setUint32(kv.range.start + footer.length, footer.length, true);
+  out.set(MAGIC, kv.range.start + footer.length + 4);
+  return out;
+}
+
+/** KeyValue {1: binary key, 2: binary value} in the compact protocol. */
+function keyValueStruct(key: Uint8Array, value: Uint8Array): Uint8Array {
+  return concat([
+    Uint8Array.of((1 << 4) | T_BINARY),
+    varint(key.length),
+    key,
+    Uint8Array.of((1 << 4) | T_BINARY),
+    varint(value.length),
+    value,
+    Uint8Array.of(0),
+  ]);
+}
+
+function listHeader(size: number, elemType: number): Uint8Array {
+  return size < 15 ? Uint8Array.of((size << 4) | elemType) : concat([Uint8Array.of(0xf0 | elemType), varint(size)]);
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

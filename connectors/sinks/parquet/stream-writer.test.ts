@@ -45,6 +45,30 @@ test('the same bytes as the whole-file encoder, row group by row group, with the
   }
 });
 
+test('key-value metadata given at the end: the same bytes as given up front', async (t) => {
+  const metadata = { 'sluice.seq_last': '150001', 'sluice.seq_first': '1', 'sluice.resource': 'people' };
+  const inp = bigInput(150_001, { metadata: {} });
+  const path = join(duck.dir, `late${n++}.parquet`);
+  const w = await ParquetStreamWriter.create(path, inp);
+  for (let start = 0; start < inp.rows; start += 65536) {
+    await w.writeGroup(inp.values, start, Math.min(65536, inp.rows - start));
+  }
+  const result = await w.finish(metadata);
+  const bytes = readFileSync(path);
+  t.is(sha(bytes), sha(encodeParquet({ ...inp, metadata }).bytes));
+  t.is(result.sha256, sha(bytes));
+  t.is(result.bytes, bytes.length);
+  const kv = await duck.query(`select decode(key) as k, decode(value) as v from parquet_kv_metadata('${path}')`);
+  t.deepEqual(
+    kv.filter((r) => r.k !== 'ARROW:schema'),
+    [
+      { k: 'sluice.resource', v: 'people' },
+      { k: 'sluice.seq_first', v: '1' },
+      { k: 'sluice.seq_last', v: '150001' },
+    ],
+  );
+});
+
 test('DuckDB reads a streamed file: every row, its row groups, the sorted key-value metadata', async (t) => {
   const { path } = await stream(bigInput(150_001, { rowGroupRows: 65536, metadata: { z: '1', a: '2' } }));
   const [count] = await duck.query(
@@ -77,5 +101,10 @@ test('a row group of the wrong size is refused; abort closes the file', async (t
   const inp = bigInput(10, { rowGroupRows: 4 });
   const w = await ParquetStreamWriter.create(join(duck.dir, 'bad.parquet'), inp);
   await t.throwsAsync(w.writeGroup(inp.values, 0, 5), { message: 'a row group holds 1 to 4 rows, got 5' });
+  await w.writeGroup(inp.values, 0, 3);
+  // the encoder's pages follow the groups it is given: full groups keep the file the same however it is fed
+  await t.throwsAsync(w.writeGroup(inp.values, 3, 4), {
+    message: 'only the last row group may hold fewer than 4 rows',
+  });
   await w.abort();
 });

@@ -10,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Table, tableToIPC } from 'apache-arrow';
 import { Table as WasmTable, transformParquetStream, type RecordBatch as WasmBatch } from 'parquet-wasm';
-import { sortKeyValueMetadata } from './canonical-footer.ts';
+import { sortKeyValueMetadata, withKeyValueMetadata } from './canonical-footer.ts';
 import { ArrowLayout, DEFAULT_ROW_GROUP_ROWS, writerProperties } from './encode.ts';
 import { QualitySink } from './quality.ts';
 import type { ParquetInput, QualityIssue } from './types.ts';
@@ -94,6 +94,9 @@ export class ParquetStreamWriter {
     if (length < 0 || length > this.groupRows || (length === 0 && this.rows > 0)) {
       throw new Error(`a row group holds 1 to ${this.groupRows} rows, got ${length}`);
     }
+    if (this.rows % this.groupRows !== 0) {
+      throw new Error(`only the last row group may hold fewer than ${this.groupRows} rows`);
+    }
     if (this.failure) throw this.failure;
     const ipc = tableToIPC(new Table(this.layout.schema, [this.layout.batch(values, start, length, this.quality)]));
     reserveWasmHeap(ipc.length * HEAP_PER_IPC_BYTE);
@@ -102,8 +105,13 @@ export class ParquetStreamWriter {
     await new Promise<void>((taken, failed) => this.offer({ batch, taken, failed }));
   }
 
-  /** Ends the file: the footer (key-value metadata sorted), fsync, close. */
-  async finish(): Promise<StreamResult> {
+  /**
+   * Ends the file: the footer, with `metadata` added to the key-value metadata given at create (all of it sorted —
+   * the bytes as if it had all been given up front), fsync, close.
+   */
+  async finish(metadata: Record<string, string> = {}): Promise<StreamResult> {
+    const footer = (tail: Uint8Array) =>
+      Object.keys(metadata).length > 0 ? withKeyValueMetadata(tail, metadata, true) : sortKeyValueMetadata(tail, true);
     if (!this.failure) this.offer('end');
     await this.drained.catch(() => {});
     let sha256: string;
@@ -111,12 +119,12 @@ export class ParquetStreamWriter {
       if (this.failure) throw this.failure;
       const last = this.held!;
       if (tailHoldsFooter(last)) {
-        await this.put(sortKeyValueMetadata(last, true));
+        await this.put(footer(last));
         sha256 = this.hash.digest('hex');
       } else {
         // the footer began in an earlier chunk (not seen with parquet-wasm 0.8): fix it on disk, hash the file again
         await this.put(last);
-        sha256 = await this.sortFooterOnDisk();
+        sha256 = await this.fixFooterOnDisk(footer);
       }
       await this.fh.sync();
     } finally {
@@ -160,13 +168,16 @@ export class ParquetStreamWriter {
     }
   }
 
-  private async sortFooterOnDisk(): Promise<string> {
+  private async fixFooterOnDisk(footer: (tail: Uint8Array) => Uint8Array): Promise<string> {
     const end = Buffer.alloc(8);
     await this.fh.read(end, 0, 8, this.written - 8);
     const start = this.written - 8 - end.readUInt32LE(0);
     const tail = Buffer.alloc(this.written - start);
     await this.fh.read(tail, 0, tail.length, start);
-    await this.fh.write(sortKeyValueMetadata(tail, true), 0, tail.length, start);
+    const fixed = footer(tail);
+    await this.fh.write(fixed, 0, fixed.length, start);
+    await this.fh.truncate(start + fixed.length);
+    this.written = start + fixed.length;
     const hash = createHash('sha256');
     const buf = Buffer.alloc(1 << 20);
     for (let at = 0; at < this.written; at += buf.length) {
