@@ -1,84 +1,11 @@
-import { MANIFEST_FORMAT, columnTypeName, type ChangeEvent, type Manifest } from '../../schemas/index.ts';
-import type {
-  BatchSink,
-  Bus,
-  DeliveryIntent,
-  DeliveryRecord,
-  Logger,
-  ResourceSchema,
-  StateStore,
-  SubscriptionSecret,
-} from '../ports/index.ts';
-import type { GrantedField } from '../rules/grant.ts';
-import { buildBatchRows, type RowRules } from './batch-rows.ts';
+import type { DeliveryIntent, DeliveryRecord, SubscriptionSecret } from '../ports/index.ts';
+import { addRunStats, writeRun, type RunSetup } from './run-writer.ts';
 import { SluiceError } from '../errors.ts';
 import { wrapDataKey, type WrappedKey } from '../masking/index.ts';
-import { compileFieldMasks, type FieldMask, type FieldMaskOptions } from './field-masks.ts';
-import { batchStem } from './stem.ts';
+import { compileFieldMasks } from './field-masks.ts';
+import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
 
-/** What a batch cycle needs to know about its subscription (compiled from config by ops/). */
-export interface BatchSubscription {
-  id: string;
-  subscriber: string;
-  resource: string;
-  provider: string;
-  purpose: string;
-  businessSystem: string;
-  grantId: string;
-  fields: GrantedField[];
-  compression: 'zstd' | 'snappy' | 'none';
-  /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
-  maxRowsPerFile: number;
-  /**
-   * Decides the grant for one delivery at `tick` (conditions with validity intervals and delivery counts change
-   * over time); without it `fields` is used as it is. Called before each intent; the intent records the result,
-   * so a re-creation after a crash uses the grant it started with.
-   */
-  grant?: (tick: Date) => Promise<{ fields: GrantedField[]; denied: CycleDenial[] }>;
-  /** Per-tag partial formats and per-field generalize options. */
-  masking?: Pick<FieldMaskOptions, 'partial' | 'generalize'>;
-  /** The row filter and quality policy, compiled per schema version (the types are the version's). */
-  rowRules?: (schema: ResourceSchema) => RowRules;
-  /** The subscriber's X25519 public key: `encrypt` data keys are wrapped for it (required for encrypt fields). */
-  recipientKey?: string;
-}
-
-/** A requested field the grant withheld at this cycle, and why (never data values). */
-export interface CycleDenial {
-  field: string;
-  reason: string;
-  message: string;
-}
-
-export interface CycleDeps {
-  bus: Bus;
-  state: StateStore;
-  sink: BatchSink;
-  logger: Logger;
-  /** Test hook: called at named points of the protocol (the kill -9 tests crash the process there). */
-  checkpoint?: (point: CyclePoint) => void;
-  /** Aborted when the engine drains: the file in progress is finished, no further one is started. */
-  stopping?: AbortSignal;
-}
-
-export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
-
-export interface CycleResult {
-  files: { stem: string; rows: number; firstSeq: bigint; lastSeq: bigint; manifestFile: string }[];
-  rows: number;
-  /** Non-null values written per masking strategy. */
-  masked: Record<string, number>;
-  /** Quality failures by check (mask-fallback-hash, unrepresentable). */
-  quality: Record<string, number>;
-  /** Rows re-created from an intent left open by a crash. */
-  recovered: boolean;
-  /** Fields requested but not granted at this cycle (from the last decision). */
-  denied: CycleDenial[];
-  /** Events the row filter left out. */
-  filteredOut: number;
-  /** Rows held back by the quality policy. */
-  held: number;
-}
+export type { BatchSubscription, CycleDenial, CycleDeps, CyclePoint, CycleResult } from './cycle-types.ts';
 
 /**
  * One exchange cycle of a batch subscription, exactly once (DESIGN.md, Batch output):
@@ -172,17 +99,37 @@ async function executeIntent(
       }
     : undefined;
   const records: DeliveryRecord[] = [];
-  const pages = deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal });
-  for await (const run of schemaRuns(pages, sub.id)) {
-    const schema = await deps.state.schema(sub.resource, run[0]!.schemaVersion);
-    // generalize picks its rule from the column types, which belong to the schema version
-    // a field this schema version lacks (dropped from the table) is left out of its files
-    const present = intent.fields.filter((f) => schema.columns.some((c) => c.name === f.name));
-    const masks = compileFieldMasks(present, keys, { ...sub.masking, columns: schema.columns });
-    const secrets = { keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) }, encryption };
-    const rules = sub.rowRules?.(schema) ?? {};
-    const record = await writeFile(sub, intent, schema, run, masks, rules, secrets, deps, result, signal);
-    if (!record) continue; // every event filtered out or held back: no file, the cursor still moves
+  const secrets = { keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) }, encryption };
+  const setups = new Map<number, RunSetup>();
+  const setup = async (version: number): Promise<RunSetup> => {
+    let s = setups.get(version);
+    if (!s) {
+      const schema = await deps.state.schema(sub.resource, version);
+      // generalize picks its rule from the column types, which belong to the schema version; a field this version
+      // lacks (dropped from the table) is left out of its files
+      const present = intent.fields.filter((f) => schema.columns.some((c) => c.name === f.name));
+      const masks = compileFieldMasks(present, keys, { ...sub.masking, columns: schema.columns });
+      s = { schema, masks, rules: sub.rowRules?.(schema) ?? {}, secrets };
+      setups.set(version, s);
+    }
+    return s;
+  };
+  // one file per schema version met in the range (none when every event is filtered out or held back)
+  let from = intent.fromSeq;
+  while (from < intent.toSeq) {
+    let optional = { unchanged: false, quality: false };
+    let outcome = await writeRun(sub, intent, from, setup, optional, deps, signal);
+    // a row needed `_unchanged` or `_quality`, which the file's first row groups did not have: write it again with
+    // them (the columns only grow, so at most twice)
+    while (!outcome.done) {
+      optional = outcome.optional;
+      outcome = await writeRun(sub, intent, from, setup, optional, deps, signal);
+    }
+    addRunStats(result, outcome.stats);
+    if (outcome.lastSeq <= from) break; // nothing left in the range (the bus holds no event past `from`)
+    from = outcome.lastSeq;
+    const record = outcome.record;
+    if (!record) continue;
     records.push(record);
     result.files.push({
       stem: record.stem,
@@ -223,151 +170,4 @@ async function encryptSecret(sub: BatchSubscription, deps: CycleDeps): Promise<S
     current = await deps.state.wrapSecret(sub.id, current.version, recipient, wrapped);
   }
   return current;
-}
-
-/**
- * Splits a stream of event pages into runs that share one schema version, leaving out another subscription's
- * backfill rows (`target`).
- */
-async function* schemaRuns(pages: AsyncIterable<ChangeEvent[]>, subscription: string): AsyncIterable<ChangeEvent[]> {
-  let run: ChangeEvent[] = [];
-  for await (const page of pages) {
-    for (const e of page) {
-      if (e.target !== undefined && e.target !== subscription) continue;
-      if (run.length > 0 && run[0]!.schemaVersion !== e.schemaVersion) {
-        yield run;
-        run = [];
-      }
-      run.push(e);
-    }
-  }
-  if (run.length > 0) yield run;
-}
-
-async function writeFile(
-  sub: BatchSubscription,
-  intent: DeliveryIntent,
-  schema: ResourceSchema,
-  events: ChangeEvent[],
-  masks: FieldMask[],
-  rules: RowRules,
-  secrets: Pick<Manifest, 'keys' | 'encryption'>,
-  deps: CycleDeps,
-  result: CycleResult,
-  signal?: AbortSignal,
-): Promise<DeliveryRecord | null> {
-  const batch = buildBatchRows(events, schema, masks, rules);
-  const add = (into: Record<string, number>, k: string, n: number) => (into[k] = (into[k] ?? 0) + n);
-  for (const [k, n] of Object.entries(batch.masked)) add(result.masked, k, n);
-  if (batch.maskFallbacks.length) add(result.quality, 'mask-fallback-hash', batch.maskFallbacks.length);
-  if (batch.unrepresentable.length) add(result.quality, 'unrepresentable', batch.unrepresentable.length);
-  for (const q of batch.qualityFailures) add(result.quality, q.check, 1);
-  result.filteredOut += batch.filteredOut;
-  result.held += batch.held;
-  if (batch.held > 0) {
-    deps.logger.warn('rows held back by the quality policy', {
-      subscription: sub.id,
-      held: batch.held,
-      seqs: [...new Set(batch.qualityFailures.filter((q) => q.row < 0).map((q) => q.seq))].slice(0, 20),
-    });
-  }
-  if (batch.rows === 0) return null;
-  const firstSeq = BigInt(events[0]!.seq);
-  const lastSeq = BigInt(events.at(-1)!.seq);
-  const stem = batchStem(intent.tick, firstSeq, lastSeq);
-  const deliveryId = `${sub.id}:${firstSeq}-${lastSeq}`;
-  const receipt = await deps.sink.write(
-    {
-      subscription: sub.id,
-      stem,
-      columns: batch.columns,
-      rows: batch.rows,
-      values: batch.values,
-      compression: sub.compression,
-      metadata: {
-        'sluice.subscription': sub.id,
-        'sluice.resource': sub.resource,
-        'sluice.schema_version': String(schema.version),
-        'sluice.seq_first': firstSeq.toString(),
-        'sluice.seq_last': lastSeq.toString(),
-        'sluice.tick': intent.tick,
-      },
-      manifest: (parts, quality): Manifest => ({
-        format: MANIFEST_FORMAT,
-        deliveryId,
-        subscription: sub.id,
-        subscriber: sub.subscriber,
-        resource: sub.resource,
-        provider: sub.provider,
-        grantId: sub.grantId,
-        purpose: sub.purpose,
-        businessSystem: sub.businessSystem,
-        incremental: 'changes',
-        schemaVersion: schema.version,
-        tick: intent.tick,
-        window: { from: intent.windowFrom, to: intent.tick },
-        seq: { first: firstSeq.toString(), last: lastSeq.toString() },
-        position: { first: events[0]!.position, last: events.at(-1)!.position },
-        commitTs: batch.commitTs,
-        rows: batch.rows,
-        ops: batch.ops,
-        columns: batch.columns.map((c, i) => {
-          const m = masks[i];
-          const src = m ? schema.columns.find((s) => s.name === m.field) : undefined;
-          return {
-            name: c.name,
-            type: columnTypeName(c.type),
-            ...(src ? { sourceType: src.sourceType } : {}),
-            ...(m ? { strategy: m.strategy } : {}),
-            ...(m?.tag ? { tag: m.tag } : {}),
-          };
-        }),
-        ...secrets,
-        parts,
-        quality: [
-          ...batch.maskFallbacks.map((q) => ({
-            column: q.column,
-            seq: batch.seqs[q.row]!,
-            check: 'mask-fallback-hash',
-            detail: q.reason,
-          })),
-          ...batch.unrepresentable.map((q) => ({
-            column: q.column,
-            seq: batch.seqs[q.row]!,
-            check: 'unrepresentable',
-            detail: `${q.reason}; the raw text is in _quality`,
-          })),
-          ...quality.map((q) => ({
-            column: q.column,
-            seq: batch.seqs[q.row]!,
-            check: 'unparseable',
-            detail: q.reason,
-          })),
-          ...batch.qualityFailures.map((q) => ({
-            column: q.column,
-            seq: q.seq,
-            check: q.check,
-            detail:
-              q.row < 0
-                ? 'held back by the quality policy (not in this file)'
-                : rules.quality?.onFailure === 'deliver'
-                  ? 'delivered as is (quality policy deliver)'
-                  : 'flagged in _quality._checks',
-          })),
-        ],
-      }),
-    },
-    signal,
-  );
-  if (receipt.quality.length) add(result.quality, 'unparseable', receipt.quality.length);
-  return {
-    deliveryId,
-    subscription: sub.id,
-    stem,
-    firstSeq,
-    lastSeq,
-    rows: batch.rows,
-    manifestSha256: receipt.manifestSha256,
-    parts: receipt.parts.map((p) => ({ file: p.file, sha256: p.sha256, bytes: p.bytes })),
-  };
 }

@@ -44,6 +44,18 @@ export interface BatchRows {
   held: number;
   /** Events the subscription's row filter left out (transitions become inserts or deletes). */
   filteredOut: number;
+  /** Whether some row needed `_unchanged` / `_quality` (see {@link OptionalColumns}). */
+  needs: OptionalColumns;
+}
+
+/**
+ * Which of the optional columns a file has. Without it, `buildBatchRows` adds each one when some row needs it; with
+ * it (a file written in row groups must fix its columns at the first one) exactly these, and `needs` tells whether
+ * a row needed one that is not there (the file is then written again with it).
+ */
+export interface OptionalColumns {
+  unchanged: boolean;
+  quality: boolean;
 }
 
 /** How a subscription treats a resource's rows: its filter and the provider's quality policy. */
@@ -104,6 +116,7 @@ export function buildBatchRows(
   schema: ResourceSchema,
   masks: FieldMask[],
   rules: RowRules = {},
+  optional?: OptionalColumns,
 ): BatchRows {
   const columns: ColumnSpec[] = masks.map((m) => {
     const source = schema.columns.find((c) => c.name === m.field);
@@ -206,11 +219,11 @@ export function buildBatchRows(
     if (own > 0) masked[m.strategy] = (masked[m.strategy] ?? 0) + own;
     if (fallbacks[c]! > 0) masked.hash = (masked.hash ?? 0) + fallbacks[c]!;
   });
-  if (anyUnchanged) {
+  if (optional ? optional.unchanged : anyUnchanged) {
     columns.push(UNCHANGED_COLUMN);
     values.push(unchanged);
   }
-  if (anyQuality) {
+  if (optional ? optional.quality : anyQuality) {
     columns.push(QUALITY_COLUMN);
     values.push(quality);
   }
@@ -227,5 +240,6 @@ export function buildBatchRows(
     qualityFailures,
     held,
     filteredOut,
+    needs: { unchanged: anyUnchanged, quality: anyQuality },
   };
 }

@@ -1,28 +1,45 @@
 import type { ColumnSpec, Manifest } from '../../schemas/index.ts';
 
-export interface BatchFile {
+/** What a batch file is before its rows come: where it goes and its columns. */
+export interface BatchFileSpec {
   subscription: string;
+  columns: ColumnSpec[];
+  compression?: 'zstd' | 'snappy' | 'none';
+}
+
+/** How a finished file is named and described: known once its last row is written. */
+export interface BatchFileEnd {
   /** `<tick>_<firstSeq>-<lastSeq>` (DESIGN.md, Batch output). */
   stem: string;
-  columns: ColumnSpec[];
-  rows: number;
-  /** Column-major text values (see schemas/column-type.ts). */
-  values: (string | null)[][];
   /** Parquet key-value metadata. */
   metadata: Record<string, string>;
-  compression?: 'zstd' | 'snappy' | 'none';
-  /** Builds the manifest once the parts' sizes and hashes, and the values written as NULL, are known. */
-  manifest(parts: Manifest['parts'], quality: QualityNote[]): Manifest;
+  /** Builds the manifest once the parts' sizes and hashes are known. */
+  manifest(parts: Manifest['parts']): Manifest;
+}
+
+/**
+ * A batch file being written: rows in row groups, then `finish` names it and writes the manifest last, or `abort`
+ * leaves nothing behind. Holds one row group at a time, whatever the size of the file.
+ */
+export interface BatchFileWriter {
+  /** Rows per row group: every `write` but the last gives exactly this many rows. */
+  readonly groupRows: number;
+  /**
+   * One row group, column-major text values (see schemas/column-type.ts). Returns the values written as NULL because
+   * the column's type cannot hold them, by row index within this group.
+   */
+  write(values: (string | null)[][], rows: number, signal?: AbortSignal): Promise<QualityNote[]>;
+  finish(end: BatchFileEnd): Promise<BatchReceipt>;
+  abort(): Promise<void>;
 }
 
 export interface BatchReceipt {
   parts: Manifest['parts'];
   manifestFile: string;
   manifestSha256: string;
-  quality: QualityNote[];
 }
 
-/** A value the file could not hold as-is (written as NULL), by row index in the batch. */
+/** A value the file could not hold as-is (written as NULL), by row index. */
 export interface QualityNote {
   column: string;
   row: number;
@@ -30,9 +47,12 @@ export interface QualityNote {
 }
 
 /**
- * Writes a batch durably and atomically: parts to temp names, fsync, rename, manifest last. Writing the same
- * BatchFile twice yields byte-identical files (exactly-once relies on it).
+ * Writes batches durably and atomically: parts to temp names, fsync, rename, manifest last. Writing the same rows
+ * with the same end twice yields byte-identical files (exactly-once relies on it); a file already delivered is never
+ * replaced by different bytes.
  */
 export interface BatchSink {
-  write(file: BatchFile, signal?: AbortSignal): Promise<BatchReceipt>;
+  /** Rows per row group of the files it writes (the cycle masks this many events at a time). */
+  readonly groupRows: number;
+  open(spec: BatchFileSpec): Promise<BatchFileWriter>;
 }

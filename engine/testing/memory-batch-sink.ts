@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto';
-import type { Manifest } from '../../schemas/index.ts';
-import type { BatchFile, BatchReceipt, BatchSink } from '../ports/index.ts';
+import type { ColumnSpec, Manifest } from '../../schemas/index.ts';
+import type { BatchFileSpec, BatchFileWriter, BatchSink } from '../ports/index.ts';
+
+/** A file as the memory sink received it: its spec, its rows (row groups concatenated) and its end. */
+export interface WrittenFile {
+  subscription: string;
+  stem: string;
+  columns: ColumnSpec[];
+  rows: number;
+  values: (string | null)[][];
+  metadata: Record<string, string>;
+  compression: 'zstd' | 'snappy' | 'none';
+  /** Rows of each row group, in order. */
+  groups: number[];
+}
 
 /** One write as the memory sink recorded it. */
 export interface WrittenBatch {
   /** `<subscription>/<stem>.parquet` */
   path: string;
-  file: BatchFile;
+  file: WrittenFile;
   /** The deterministic serialization standing in for the Parquet bytes. */
   data: string;
   sha256: string;
@@ -33,51 +46,84 @@ function sha256(text: string): string {
 }
 
 /**
- * In-memory {@link BatchSink}: keeps every written BatchFile and hashes a deterministic serialization of it, so a
- * test can check that a batch re-created after a crash is identical. `writes` lists every call in order (rewrites
- * included); `files` holds the current content per path, as a directory would.
+ * In-memory {@link BatchSink}: keeps every finished file and hashes a deterministic serialization of it, so a test can
+ * check that a batch re-created after a crash is identical. `writes` lists every finished file in order (rewrites
+ * included); `files` holds the current content per path, as a directory would; `aborted` counts files given up.
+ * Holds row groups of `groupRows` (default 65536), refusing a short group anywhere but last, as the Parquet sink does.
  */
 export class MemoryBatchSink implements BatchSink {
   readonly writes: WrittenBatch[] = [];
   readonly files = new Map<string, WrittenBatch>();
+  aborted = 0;
   /** Test hook: when it returns true the write is recorded and then the call throws (a crash after the rename). */
   failAfterWrite: ((w: WrittenBatch) => boolean) | undefined;
+  readonly groupRows: number;
 
-  constructor(opts: { failAfterWrite?: (w: WrittenBatch) => boolean } = {}) {
+  constructor(opts: { failAfterWrite?: (w: WrittenBatch) => boolean; groupRows?: number } = {}) {
     this.failAfterWrite = opts.failAfterWrite;
+    this.groupRows = opts.groupRows ?? 65536;
   }
 
-  async write(file: BatchFile, signal?: AbortSignal): Promise<BatchReceipt> {
-    signal?.throwIfAborted();
-    const data = canonicalJson({
-      subscription: file.subscription,
-      stem: file.stem,
-      columns: file.columns,
-      rows: file.rows,
-      values: file.values,
-      metadata: file.metadata,
-      compression: file.compression ?? 'zstd',
-    });
-    const name = `${file.stem}.parquet`;
-    const hash = sha256(data);
-    const bytes = Buffer.byteLength(data, 'utf8');
-    const parts = [{ file: name, rows: file.rows, bytes, sha256: hash }];
-    const manifest = file.manifest(parts, []);
-    const manifestText = JSON.stringify(manifest, null, 2) + '\n';
-    const written: WrittenBatch = {
-      path: `${file.subscription}/${name}`,
-      file,
-      data,
-      sha256: hash,
-      bytes,
-      manifest,
-      manifestText,
-      manifestSha256: sha256(manifestText),
+  async open(spec: BatchFileSpec): Promise<BatchFileWriter> {
+    const values: (string | null)[][] = spec.columns.map(() => []);
+    const groups: number[] = [];
+    const groupRows = this.groupRows;
+    const record = (w: WrittenBatch) => {
+      this.writes.push(w);
+      this.files.set(w.path, w);
+      return this.failAfterWrite?.(w) ?? false;
     };
-    this.writes.push(written);
-    this.files.set(written.path, written);
-    if (this.failAfterWrite?.(written))
-      throw new Error(`MemoryBatchSink: injected failure after writing ${written.path}`);
-    return { parts, manifestFile: `${file.stem}.manifest.json`, manifestSha256: written.manifestSha256, quality: [] };
+    const aborted = () => void this.aborted++;
+    return {
+      groupRows,
+      async write(group, rows, signal) {
+        signal?.throwIfAborted();
+        if (rows < 1 || rows > groupRows) throw new Error(`a row group holds 1 to ${groupRows} rows, got ${rows}`);
+        if (groups.some((g) => g < groupRows)) throw new Error(`only the last row group may hold fewer rows`);
+        if (group.length !== spec.columns.length)
+          throw new Error(`${group.length} columns, expected ${spec.columns.length}`);
+        group.forEach((col, c) => {
+          for (let r = 0; r < rows; r++) values[c]!.push(col[r] ?? null);
+        });
+        groups.push(rows);
+        return [];
+      },
+      async finish(end) {
+        const rows = groups.reduce((a, b) => a + b, 0);
+        const file: WrittenFile = {
+          subscription: spec.subscription,
+          stem: end.stem,
+          columns: spec.columns,
+          rows,
+          values,
+          metadata: end.metadata,
+          compression: spec.compression ?? 'zstd',
+          groups,
+        };
+        const { groups: _, ...content } = file;
+        const data = canonicalJson(content);
+        const name = `${end.stem}.parquet`;
+        const hash = sha256(data);
+        const bytes = Buffer.byteLength(data, 'utf8');
+        const parts = [{ file: name, rows, bytes, sha256: hash }];
+        const manifest = end.manifest(parts);
+        const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+        const written: WrittenBatch = {
+          path: `${spec.subscription}/${name}`,
+          file,
+          data,
+          sha256: hash,
+          bytes,
+          manifest,
+          manifestText,
+          manifestSha256: sha256(manifestText),
+        };
+        if (record(written)) throw new Error(`MemoryBatchSink: injected failure after writing ${written.path}`);
+        return { parts, manifestFile: `${end.stem}.manifest.json`, manifestSha256: written.manifestSha256 };
+      },
+      async abort() {
+        aborted();
+      },
+    };
   }
 }

@@ -1,48 +1,76 @@
-import { join } from 'node:path';
-import type { BatchFile, BatchReceipt, BatchSink } from '../../../engine/ports/index.ts';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  BatchFileEnd,
+  BatchFileSpec,
+  BatchFileWriter,
+  BatchReceipt,
+  BatchSink,
+  QualityNote,
+} from '../../../engine/ports/index.ts';
 import { publishAtomic, tempPathFor, writeFileAtomic } from './atomic-write.ts';
 import { DEFAULT_ROW_GROUP_ROWS } from './encode.ts';
 import { ParquetStreamWriter } from './stream-writer.ts';
 
 /**
  * The Parquet directory sink: `<dir>/<subscription>/<stem>.parquet` and `<stem>.manifest.json`, parts first,
- * manifest last (DESIGN.md, Batch output). The encoding is deterministic, so re-writing a batch after a crash
- * yields byte-identical files.
+ * manifest last (DESIGN.md, Batch output). A file is streamed row group by row group to a temp name of its own
+ * (stream-writer.ts), then published under its stem; the encoding is deterministic, so re-writing a batch after a
+ * crash yields byte-identical files.
  */
 export class ParquetDirSink implements BatchSink {
+  readonly groupRows = DEFAULT_ROW_GROUP_ROWS;
+
   constructor(private readonly dirFor: (subscription: string) => string) {}
 
-  async write(file: BatchFile, signal?: AbortSignal): Promise<BatchReceipt> {
-    const dir = join(this.dirFor(file.subscription), file.subscription);
-    const name = `${file.stem}.parquet`;
-    const path = join(dir, name);
-    // row group by row group: the encoder holds one at a time (stream-writer.ts)
-    const tmp = await tempPathFor(path);
-    const writer = await ParquetStreamWriter.create(tmp, {
-      columns: file.columns,
-      metadata: file.metadata,
-      compression: file.compression ?? 'zstd',
+  async open(spec: BatchFileSpec): Promise<BatchFileWriter> {
+    const dir = join(this.dirFor(spec.subscription), spec.subscription);
+    const tmp = await tempPathFor(join(dir, 'batch.parquet'));
+    const stream = await ParquetStreamWriter.create(tmp, {
+      columns: spec.columns,
+      metadata: {},
+      compression: spec.compression ?? 'zstd',
     });
-    let result;
-    try {
-      for (let start = 0; start === 0 || start < file.rows; start += DEFAULT_ROW_GROUP_ROWS) {
-        signal?.throwIfAborted();
-        await writer.writeGroup(file.values, start, Math.min(DEFAULT_ROW_GROUP_ROWS, file.rows - start));
-      }
-      result = await writer.finish();
-    } catch (e) {
-      await writer.abort();
-      await rm(tmp, { force: true });
+    return new DirFileWriter(dir, tmp, stream);
+  }
+}
+
+class DirFileWriter implements BatchFileWriter {
+  private rows = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly tmp: string,
+    private readonly stream: ParquetStreamWriter,
+  ) {}
+
+  get groupRows(): number {
+    return this.stream.groupRows;
+  }
+
+  async write(values: (string | null)[][], rows: number, signal?: AbortSignal): Promise<QualityNote[]> {
+    signal?.throwIfAborted();
+    const issues = await this.stream.writeGroup(values, 0, rows);
+    this.rows += rows;
+    return issues.map((q) => ({ column: q.column, row: q.row, reason: q.reason }));
+  }
+
+  async finish(end: BatchFileEnd): Promise<BatchReceipt> {
+    const result = await this.stream.finish(end.metadata).catch(async (e: unknown) => {
+      await rm(this.tmp, { force: true });
       throw e;
-    }
-    const { quality } = result;
-    const sha256 = await publishAtomic(tmp, path, result.sha256);
-    const parts = [{ file: name, rows: file.rows, bytes: result.bytes, sha256 }];
-    const notes = quality.map((q) => ({ column: q.column, row: q.row, reason: q.reason }));
-    const manifestText = JSON.stringify(file.manifest(parts, notes), null, 2) + '\n';
-    const manifestFile = `${file.stem}.manifest.json`;
-    const manifestSha256 = await writeFileAtomic(join(dir, manifestFile), Buffer.from(manifestText));
-    return { parts, manifestFile, manifestSha256, quality: notes };
+    });
+    const name = `${end.stem}.parquet`;
+    const sha256 = await publishAtomic(this.tmp, join(this.dir, name), result.sha256);
+    const parts = [{ file: name, rows: this.rows, bytes: result.bytes, sha256 }];
+    const manifestText = JSON.stringify(end.manifest(parts), null, 2) + '\n';
+    const manifestFile = `${end.stem}.manifest.json`;
+    const manifestSha256 = await writeFileAtomic(join(this.dir, manifestFile), Buffer.from(manifestText));
+    return { parts, manifestFile, manifestSha256 };
+  }
+
+  async abort(): Promise<void> {
+    await this.stream.abort();
+    await rm(this.tmp, { force: true });
   }
 }

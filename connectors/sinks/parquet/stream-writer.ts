@@ -32,7 +32,7 @@ type Item = { batch: WasmBatch; taken: () => void; failed: (e: Error) => void } 
 
 export class ParquetStreamWriter {
   private readonly layout: ArrowLayout;
-  private readonly groupRows: number;
+  readonly groupRows: number;
   private readonly quality = new QualitySink();
   private readonly hash: Hash = createHash('sha256');
   private drained!: Promise<void>;
@@ -87,9 +87,10 @@ export class ParquetStreamWriter {
 
   /**
    * Rows [start, start+length) of column-major `values` as the next row group (`length` ≤ rowGroupRows; only the
-   * last group may be shorter; 0 only for an empty file). Resolves once the encoder has taken it, i.e. has encoded the group before.
+   * last group may be shorter; 0 only for an empty file). Resolves once the encoder has taken it, i.e. has encoded
+   * the group before, with the values of this group written as NULL (their type cannot hold them).
    */
-  async writeGroup(values: ParquetInput['values'], start: number, length: number): Promise<void> {
+  async writeGroup(values: ParquetInput['values'], start: number, length: number): Promise<QualityIssue[]> {
     // (an empty file is one empty row group, as encodeParquet writes it)
     if (length < 0 || length > this.groupRows || (length === 0 && this.rows > 0)) {
       throw new Error(`a row group holds 1 to ${this.groupRows} rows, got ${length}`);
@@ -98,11 +99,13 @@ export class ParquetStreamWriter {
       throw new Error(`only the last row group may hold fewer than ${this.groupRows} rows`);
     }
     if (this.failure) throw this.failure;
+    const before = this.quality.issues.length;
     const ipc = tableToIPC(new Table(this.layout.schema, [this.layout.batch(values, start, length, this.quality)]));
     reserveWasmHeap(ipc.length * HEAP_PER_IPC_BYTE);
     const batch = WasmTable.fromIPCStream(ipc).recordBatch(0)!;
     this.rows += length;
     await new Promise<void>((taken, failed) => this.offer({ batch, taken, failed }));
+    return this.quality.issues.slice(before);
   }
 
   /**

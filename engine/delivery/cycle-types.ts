@@ -1,0 +1,68 @@
+import type { BatchSink, Bus, Logger, ResourceSchema, StateStore } from '../ports/index.ts';
+import type { GrantedField } from '../rules/grant.ts';
+import type { RowRules } from './batch-rows.ts';
+import type { FieldMaskOptions } from './field-masks.ts';
+
+/** What a batch cycle needs to know about its subscription (compiled from config by ops/). */
+export interface BatchSubscription {
+  id: string;
+  subscriber: string;
+  resource: string;
+  provider: string;
+  purpose: string;
+  businessSystem: string;
+  grantId: string;
+  fields: GrantedField[];
+  compression: 'zstd' | 'snappy' | 'none';
+  /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
+  maxRowsPerFile: number;
+  /**
+   * Decides the grant for one delivery at `tick` (conditions with validity intervals and delivery counts change
+   * over time); without it `fields` is used as it is. Called before each intent; the intent records the result,
+   * so a re-creation after a crash uses the grant it started with.
+   */
+  grant?: (tick: Date) => Promise<{ fields: GrantedField[]; denied: CycleDenial[] }>;
+  /** Per-tag partial formats and per-field generalize options. */
+  masking?: Pick<FieldMaskOptions, 'partial' | 'generalize'>;
+  /** The row filter and quality policy, compiled per schema version (the types are the version's). */
+  rowRules?: (schema: ResourceSchema) => RowRules;
+  /** The subscriber's X25519 public key: `encrypt` data keys are wrapped for it (required for encrypt fields). */
+  recipientKey?: string;
+}
+
+/** A requested field the grant withheld at this cycle, and why (never data values). */
+export interface CycleDenial {
+  field: string;
+  reason: string;
+  message: string;
+}
+
+export interface CycleDeps {
+  bus: Bus;
+  state: StateStore;
+  sink: BatchSink;
+  logger: Logger;
+  /** Test hook: called at named points of the protocol (the kill -9 tests crash the process there). */
+  checkpoint?: (point: CyclePoint) => void;
+  /** Aborted when the engine drains: the file in progress is finished, no further one is started. */
+  stopping?: AbortSignal;
+}
+
+export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
+
+export interface CycleResult {
+  files: { stem: string; rows: number; firstSeq: bigint; lastSeq: bigint; manifestFile: string }[];
+  rows: number;
+  /** Non-null values written per masking strategy. */
+  masked: Record<string, number>;
+  /** Quality failures by check (mask-fallback-hash, unrepresentable). */
+  quality: Record<string, number>;
+  /** Rows re-created from an intent left open by a crash. */
+  recovered: boolean;
+  /** Fields requested but not granted at this cycle (from the last decision). */
+  denied: CycleDenial[];
+  /** Events the row filter left out. */
+  filteredOut: number;
+  /** Rows held back by the quality policy. */
+  held: number;
+}
