@@ -365,6 +365,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
+    cleanups.push(() => sink.close()); // runs after the scheduler has drained (cleanups run in reverse)
     const crash = opts.crashAt;
     const cycleDeps = {
       bus,

@@ -10,28 +10,35 @@ import type {
 } from '../../../engine/ports/index.ts';
 import { publishAtomic, tempPathFor, writeFileAtomic } from './atomic-write.ts';
 import { DEFAULT_ROW_GROUP_ROWS } from './encode.ts';
-import { ParquetStreamWriter } from './stream-writer.ts';
+import { EncoderThread, type ThreadFile } from './encoder-thread.ts';
 
 /**
  * The Parquet directory sink: `<dir>/<subscription>/<stem>.parquet` and `<stem>.manifest.json`, parts first,
  * manifest last (DESIGN.md, Batch output). A file is streamed row group by row group to a temp name of its own
- * (stream-writer.ts), then published under its stem; the encoding is deterministic, so re-writing a batch after a
- * crash yields byte-identical files.
+ * by the encoder thread (encoder-thread.ts, stream-writer.ts), then published under its stem; the encoding is
+ * deterministic, so re-writing a batch after a crash yields byte-identical files.
  */
 export class ParquetDirSink implements BatchSink {
   readonly groupRows = DEFAULT_ROW_GROUP_ROWS;
+  private readonly encoder = new EncoderThread();
 
   constructor(private readonly dirFor: (subscription: string) => string) {}
 
   async open(spec: BatchFileSpec): Promise<BatchFileWriter> {
     const dir = join(this.dirFor(spec.subscription), spec.subscription);
     const tmp = await tempPathFor(join(dir, 'batch.parquet'));
-    const stream = await ParquetStreamWriter.create(tmp, {
+    const stream = await this.encoder.create(tmp, {
       columns: spec.columns,
       metadata: {},
       compression: spec.compression ?? 'zstd',
+      rowGroupRows: this.groupRows,
     });
     return new DirFileWriter(dir, tmp, stream);
+  }
+
+  /** Stops the encoder thread (after the cycles in flight have finished). */
+  close(): Promise<void> {
+    return this.encoder.close();
   }
 }
 
@@ -41,7 +48,7 @@ class DirFileWriter implements BatchFileWriter {
   constructor(
     private readonly dir: string,
     private readonly tmp: string,
-    private readonly stream: ParquetStreamWriter,
+    private readonly stream: ThreadFile,
   ) {}
 
   get groupRows(): number {
@@ -50,7 +57,7 @@ class DirFileWriter implements BatchFileWriter {
 
   async write(values: (string | null)[][], rows: number, signal?: AbortSignal): Promise<QualityNote[]> {
     signal?.throwIfAborted();
-    const issues = await this.stream.writeGroup(values, 0, rows);
+    const issues = await this.stream.writeGroup(values, rows);
     this.rows += rows;
     return issues.map((q) => ({ column: q.column, row: q.row, reason: q.reason }));
   }

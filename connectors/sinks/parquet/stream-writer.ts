@@ -91,6 +91,21 @@ export class ParquetStreamWriter {
    * the group before, with the values of this group written as NULL (their type cannot hold them).
    */
   async writeGroup(values: ParquetInput['values'], start: number, length: number): Promise<QualityIssue[]> {
+    const { issues, submit } = this.prepareGroup(values, start, length);
+    await submit();
+    return issues;
+  }
+
+  /**
+   * The first half of {@link writeGroup}: the row group built (its unrepresentable values known at once), and
+   * `submit` to hand it to the encoder, resolving once the encoder took it. The encoder thread answers with the
+   * issues before it waits, so the main thread masks the next group meanwhile.
+   */
+  prepareGroup(
+    values: ParquetInput['values'],
+    start: number,
+    length: number,
+  ): { issues: QualityIssue[]; submit: () => Promise<void> } {
     // (an empty file is one empty row group, as encodeParquet writes it)
     if (length < 0 || length > this.groupRows || (length === 0 && this.rows > 0)) {
       throw new Error(`a row group holds 1 to ${this.groupRows} rows, got ${length}`);
@@ -104,8 +119,10 @@ export class ParquetStreamWriter {
     reserveWasmHeap(ipc.length * HEAP_PER_IPC_BYTE);
     const batch = WasmTable.fromIPCStream(ipc).recordBatch(0)!;
     this.rows += length;
-    await new Promise<void>((taken, failed) => this.offer({ batch, taken, failed }));
-    return this.quality.issues.slice(before);
+    return {
+      issues: this.quality.issues.slice(before),
+      submit: () => new Promise<void>((taken, failed) => this.offer({ batch, taken, failed })),
+    };
   }
 
   /**

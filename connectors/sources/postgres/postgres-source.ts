@@ -780,6 +780,12 @@ export class PostgresSource implements Source {
     this.confirmed = v;
     this.confirmedMovedAt = Date.now();
     this.walAtConfirm = null;
+    // the position moved: by definition no longer stalled (not only from the next lag sample on, which a busy admin
+    // connection can delay)
+    if (this.stalled) {
+      this.stalled = false;
+      this.log.info('slot advancing again', { slot: this.slot });
+    }
     this.stream?.sendStatus(v);
   }
 

@@ -1,0 +1,13 @@
+import type { StreamOptions, StreamResult } from './stream-writer.ts';
+import type { QualityIssue } from './types.ts';
+
+/** What the main thread asks the encoder thread (encode-worker.ts), per file being streamed. */
+export type EncoderRequest = { id: number; file: number } & (
+  | { op: 'create'; path: string; options: StreamOptions }
+  | { op: 'group'; values: (string | null)[][]; rows: number }
+  | { op: 'finish'; metadata: Record<string, string> }
+  | { op: 'abort' }
+);
+
+export type EncoderReply =
+  { id: number; ok: true; issues?: QualityIssue[]; result?: StreamResult } | { id: number; ok: false; error: string };
