@@ -9,6 +9,7 @@ import type { BatchFileWriter, DeliveryIntent, DeliveryRecord, ResourceSchema } 
 import { buildBatchRows, type BatchRows, type OptionalColumns, type RowRules } from './batch-rows.ts';
 import type { FieldMask } from './field-masks.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
+import { readAhead } from './read-ahead.ts';
 import { batchStem } from './stem.ts';
 
 /** What a schema version's file is written with (compiled once per version by the cycle). */
@@ -75,21 +76,36 @@ export async function writeRun(
   const add = (into: Record<string, number>, k: string, n: number) => (into[k] = (into[k] ?? 0) + n);
   const seqCol = () => run!.masks.length + 1; // _seq, after the masked fields and _op
 
-  /** Hands exactly `rows` buffered rows to the sink as one row group. */
+  /**
+   * The row group handed to the sink and not yet taken: the next group is masked meanwhile (the sink encodes on
+   * another thread), and waits for it before it is handed over — one group in flight, so memory stays bounded.
+   */
+  let inflight: Promise<void> | null = null;
+  const settle = async () => {
+    const p = inflight;
+    inflight = null;
+    await p;
+  };
+
+  /** Hands exactly `rows` buffered rows to the sink as one row group (taken by the next settle()). */
   const writeGroup = async (w: BatchFileWriter, rows: number) => {
     const group = buffer.map((col) => col.slice(0, rows));
     buffer = buffer.map((col) => col.slice(rows));
     buffered -= rows;
-    const issues = await w.write(group, rows, signal);
-    for (const q of issues) {
-      notes.unparseable.push({
-        column: q.column,
-        seq: group[seqCol()]![q.row]!,
-        check: 'unparseable',
-        detail: q.reason,
-      });
-    }
-    if (issues.length) add(stats.quality, 'unparseable', issues.length);
+    await settle();
+    const p = w.write(group, rows, signal).then((issues) => {
+      for (const q of issues) {
+        notes.unparseable.push({
+          column: q.column,
+          seq: group[seqCol()]![q.row]!,
+          check: 'unparseable',
+          detail: q.reason,
+        });
+      }
+      if (issues.length) add(stats.quality, 'unparseable', issues.length);
+    });
+    p.catch(() => {}); // seen by the next settle(); not an unhandled rejection while the next group is masked
+    inflight = p;
   };
 
   /**
@@ -160,7 +176,7 @@ export async function writeRun(
   };
 
   try {
-    reading: for await (const page of deps.bus.read(sub.resource, fromSeq, intent.toSeq, { signal })) {
+    reading: for await (const page of readAhead(deps.bus.read(sub.resource, fromSeq, intent.toSeq, { signal }))) {
       for (const e of page) {
         if (e.target !== undefined && e.target !== sub.id) {
           lastSeq = BigInt(e.seq);
@@ -194,13 +210,16 @@ export async function writeRun(
       return { done: true, record: null, rows: 0, lastSeq, stats };
     }
     if (buffered > 0) await writeGroup(file.writer!, buffered);
+    await settle();
     return { done: true, ...(await finish()), lastSeq, stats };
   } catch (e) {
+    await settle().catch(() => {});
     await file.writer?.abort().catch(() => {});
     throw e;
   }
 
   async function restart(with_: OptionalColumns): Promise<RunOutcome> {
+    await settle().catch(() => {});
     await file.writer?.abort();
     file.writer = null;
     return { done: false, optional: with_ };

@@ -68,7 +68,38 @@ export type SubscriptionOverride = {
   /** Who made it (free text from the API caller), when. */
   by?: string;
   at: string;
-} & { setting: 'fields'; value: string[] };
+} & (
+  | { setting: 'fields'; value: string[] }
+  /** `sluice cycle set`: the exchange cycle's cron and time zone (the config's time zone when not given). */
+  | { setting: 'cadence'; value: { cadence: string; timezone?: string } }
+  /** `sluice pause`: no cycle runs until `sluice resume`. */
+  | { setting: 'paused'; value: { reason?: string } }
+);
+
+/** How the last cycle run of a subscription ended (`sluice cycles`). */
+export interface CycleRun {
+  /** The tick it ran for (ISO 8601, UTC). */
+  tick: string;
+  /** When it ended (ISO 8601, UTC). */
+  endedAt: string;
+  /** `delivered`: files written; `empty`: nothing new (or nothing granted); `failed`: see `error`. */
+  outcome: 'delivered' | 'empty' | 'failed';
+  rows: number;
+  files: number;
+  durationMs: number;
+  error?: string;
+}
+
+/** What the state DB knows of a subscription's exchange cycle across restarts. */
+export interface CycleState {
+  subscription: string;
+  last: CycleRun | null;
+  /**
+   * The next tick the schedule expected when it was last computed (ISO 8601, UTC): one in the past at start means
+   * ticks were missed while the engine was down — they are caught up as one run.
+   */
+  nextDue: string | null;
+}
 
 /** What `registerSubscription` found: whether the subscription is new, and a backfill it still needs. */
 export interface SubscriptionStart {
@@ -151,5 +182,11 @@ export interface StateStore {
   setSubscriptionOverride(o: SubscriptionOverride): Promise<void>;
   /** Removes an override (the config's value applies again); false when there was none. */
   clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean>;
+  /** Records how a cycle run of the subscription ended (the last one is kept). */
+  recordCycleRun(subscription: string, run: CycleRun): Promise<void>;
+  /** Records the next tick the subscription's schedule expects (null: none, e.g. paused). */
+  setNextDue(subscription: string, at: string | null): Promise<void>;
+  /** Every subscription's cycle state, ordered by subscription. */
+  cycleStates(): Promise<CycleState[]>;
   close(): Promise<void>;
 }

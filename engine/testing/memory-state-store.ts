@@ -6,6 +6,8 @@ import type { QualityReport } from '../quality/index.ts';
 import type {
   ClassificationRecord,
   SubscriptionOverride,
+  CycleRun,
+  CycleState,
   DeliveryIntent,
   SecretKind,
   SubscriptionSecret,
@@ -46,6 +48,7 @@ export class MemoryStateStore implements StateStore {
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly classified = new Map<string, ClassificationRecord>();
   private readonly overrides = new Map<string, SubscriptionOverride>();
+  private readonly cycles = new Map<string, CycleState>();
   private readonly quality = new Map<string, QualityReport>();
   private readonly subscriptions = new Map<string, { fields: string[]; backfill: string | null }>();
 
@@ -219,6 +222,24 @@ export class MemoryStateStore implements StateStore {
 
   async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
     return this.overrides.delete(JSON.stringify([subscription, setting]));
+  }
+
+  async recordCycleRun(subscription: string, run: CycleRun): Promise<void> {
+    this.cycleOf(subscription).last = json(run);
+  }
+
+  async setNextDue(subscription: string, at: string | null): Promise<void> {
+    this.cycleOf(subscription).nextDue = at;
+  }
+
+  async cycleStates(): Promise<CycleState[]> {
+    return [...this.cycles.values()].map((c) => json(c)).sort((a, b) => cmp(a.subscription, b.subscription));
+  }
+
+  private cycleOf(subscription: string): CycleState {
+    let c = this.cycles.get(subscription);
+    if (!c) this.cycles.set(subscription, (c = { subscription, last: null, nextDue: null }));
+    return c;
   }
 
   async saveQualityReport(r: QualityReport): Promise<void> {

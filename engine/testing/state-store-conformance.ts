@@ -397,6 +397,60 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     );
   });
 
+  it('cadence and pause overrides keep their values; one setting cleared leaves the others', async (t, state) => {
+    const at = '2026-12-04T08:00:00.000000Z';
+    await state.setSubscriptionOverride({
+      subscription: 'a',
+      setting: 'cadence',
+      value: { cadence: '*/5 * * * *', timezone: 'Asia/Shanghai' },
+      by: 'ops',
+      at,
+    });
+    await state.setSubscriptionOverride({ subscription: 'a', setting: 'paused', value: { reason: 'misuse' }, at });
+    await state.setSubscriptionOverride({ subscription: 'a', setting: 'fields', value: ['id'], at });
+    t.deepEqual(await state.subscriptionOverrides(), [
+      {
+        subscription: 'a',
+        setting: 'cadence',
+        value: { cadence: '*/5 * * * *', timezone: 'Asia/Shanghai' },
+        by: 'ops',
+        at,
+      },
+      { subscription: 'a', setting: 'fields', value: ['id'], at },
+      { subscription: 'a', setting: 'paused', value: { reason: 'misuse' }, at },
+    ]);
+    t.true(await state.clearSubscriptionOverride('a', 'paused'));
+    t.deepEqual(
+      (await state.subscriptionOverrides()).map((o) => o.setting),
+      ['cadence', 'fields'],
+    );
+  });
+
+  it('cycle state: the last run and the next due tick, kept apart, per subscription', async (t, state) => {
+    t.deepEqual(await state.cycleStates(), []);
+    await state.setNextDue('b', '2026-12-04T08:05:00.000Z');
+    const run = {
+      tick: '2026-12-04T08:00:00.000Z',
+      endedAt: '2026-12-04T08:00:01.250Z',
+      outcome: 'delivered' as const,
+      rows: 12,
+      files: 1,
+      durationMs: 1250,
+    };
+    await state.recordCycleRun('b', run);
+    await state.recordCycleRun('a', { ...run, outcome: 'failed', rows: 0, files: 0, error: 'disk full' });
+    t.deepEqual(await state.cycleStates(), [
+      { subscription: 'a', last: { ...run, outcome: 'failed', rows: 0, files: 0, error: 'disk full' }, nextDue: null },
+      { subscription: 'b', last: run, nextDue: '2026-12-04T08:05:00.000Z' },
+    ]);
+    await state.setNextDue('b', null);
+    await state.recordCycleRun('b', { ...run, tick: '2026-12-04T08:05:00.000Z', outcome: 'empty', rows: 0, files: 0 });
+    const b = (await state.cycleStates()).find((c) => c.subscription === 'b')!;
+    t.is(b.nextDue, null);
+    t.is(b.last?.outcome, 'empty');
+    t.is(b.last?.tick, '2026-12-04T08:05:00.000Z');
+  });
+
   it('quality reports: the latest per resource and source, scan before stream', async (t, state) => {
     const report = (source: 'scan' | 'stream', failures: number) => ({
       resource: 'people',

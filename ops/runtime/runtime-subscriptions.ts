@@ -99,8 +99,11 @@ export class RuntimeSubscriptions {
     return removed;
   }
 
-  private override(subscription: string): SubscriptionOverride | undefined {
-    return this.overrides.find((o) => o.subscription === subscription && o.setting === 'fields');
+  private override(subscription: string): (SubscriptionOverride & { setting: 'fields' }) | undefined {
+    return this.overrides.find(
+      (o): o is SubscriptionOverride & { setting: 'fields' } =>
+        o.subscription === subscription && o.setting === 'fields',
+    );
   }
 
   private applied(s: SubscriptionConfig): SubscriptionConfig {

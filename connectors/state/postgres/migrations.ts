@@ -278,4 +278,16 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'exchange cycles: the last run of each subscription and the next tick its schedule expects',
+    sql: `
+      -- instants as ISO 8601 text, as the engine writes them (like sluice_cursors.last_tick)
+      create table sluice_cycle_state (
+        subscription text primary key,
+        last_run jsonb,
+        next_due text
+      );
+    `,
+  },
 ];

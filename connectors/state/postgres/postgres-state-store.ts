@@ -5,6 +5,8 @@ import { SluiceError } from '../../../engine/errors.ts';
 import type {
   ClassificationRecord,
   SubscriptionOverride,
+  CycleRun,
+  CycleState,
   DeliveryIntent,
   SecretKind,
   SubscriptionSecret,
@@ -368,13 +370,17 @@ export class PostgresStateStore implements StateStore {
               to_char(set_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
          from sluice_subscription_overrides order by subscription, setting`,
     );
-    return rows.map((r) => ({
-      subscription: r.subscription,
-      setting: r.setting,
-      value: r.value,
-      ...(r.set_by ? { by: r.set_by } : {}),
-      at: r.at,
-    }));
+    // (a setting and its value are stored together, so each row is one member of the union)
+    return rows.map(
+      (r) =>
+        ({
+          subscription: r.subscription,
+          setting: r.setting,
+          value: r.value,
+          ...(r.set_by ? { by: r.set_by } : {}),
+          at: r.at,
+        }) as SubscriptionOverride,
+    );
   }
 
   async setSubscriptionOverride(o: SubscriptionOverride): Promise<void> {
@@ -385,6 +391,31 @@ export class PostgresStateStore implements StateStore {
          set value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at`,
       [o.subscription, o.setting, JSON.stringify(o.value), o.by ?? null, o.at],
     );
+  }
+
+  async recordCycleRun(subscription: string, run: CycleRun): Promise<void> {
+    await this.pool.query(
+      `insert into sluice_cycle_state (subscription, last_run) values ($1, $2)
+       on conflict (subscription) do update set last_run = excluded.last_run`,
+      [subscription, JSON.stringify(run)],
+    );
+  }
+
+  async setNextDue(subscription: string, at: string | null): Promise<void> {
+    await this.pool.query(
+      `insert into sluice_cycle_state (subscription, next_due) values ($1, $2)
+       on conflict (subscription) do update set next_due = excluded.next_due`,
+      [subscription, at],
+    );
+  }
+
+  async cycleStates(): Promise<CycleState[]> {
+    const { rows } = await this.pool.query<{
+      subscription: string;
+      last_run: CycleRun | null;
+      next_due: string | null;
+    }>('select subscription, last_run, next_due from sluice_cycle_state order by subscription');
+    return rows.map((r) => ({ subscription: r.subscription, last: r.last_run, nextDue: r.next_due }));
   }
 
   async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
