@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
   | 'NOT_FOUND'
+  /** The request contradicts the current state (e.g. running a paused subscription's cycle). */
+  | 'CONFLICT'
   | 'UNAVAILABLE'
   | 'SOURCE_FAILED'
   | 'SLOT_INVALID'

@@ -43,13 +43,15 @@ export async function runBatchCycle(
     await executeIntent(sub, open, deps, result, signal);
     result.recovered = true;
   }
-  // One label for every file of this tick, even when a backlog is split into several files.
+  // One label for every file of this tick, even when a backlog is split into several files. The cycle's content is
+  // what the bus held when it started (DESIGN.md: everything appended up to the tick): changes arriving while it
+  // writes wait for the next tick instead of trailing this one as small files with the same label.
   const windowFrom = (await deps.state.cursor(sub.id)).lastTick;
+  const head = await deps.bus.head(sub.resource);
   for (;;) {
     signal?.throwIfAborted();
     if (deps.stopping?.aborted) break;
     const cursor = await deps.state.cursor(sub.id);
-    const head = await deps.bus.head(sub.resource);
     if (head <= cursor.seq) break;
     const limit = cursor.seq + BigInt(sub.maxRowsPerFile);
     const grant = sub.grant ? await sub.grant(tick) : { fields: sub.fields, denied: [] };

@@ -112,6 +112,11 @@ export interface Source {
    */
   snapshot?(req: SnapshotRequest): Promise<SnapshotProgress>;
   /**
+   * Resolves once every change committed at the source before the call is durable in the bus (its position
+   * confirmed): a cycle that then reads the bus sees them. Rejects when `signal` aborts.
+   */
+  caughtUp?(signal?: AbortSignal): Promise<void>;
+  /**
    * Resources whose initial snapshot has not finished (as of the last start): the bus holds all of them from their
    * attach on, so a new subscription reads it from the start instead of asking for a backfill.
    */

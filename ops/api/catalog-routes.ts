@@ -15,7 +15,13 @@ const ClassifyBody = Type.Object(
   { additionalProperties: false },
 );
 
-const HTTP_STATUS: Record<string, number> = { NOT_FOUND: 404, USAGE: 400, CONFIG_INVALID: 400, UNAVAILABLE: 503 };
+const HTTP_STATUS: Record<string, number> = {
+  NOT_FOUND: 404,
+  USAGE: 400,
+  CONFIG_INVALID: 400,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
+};
 
 export interface QualityApi {
   /** The resource's reports: the last scan (if any) and the live stream report. */

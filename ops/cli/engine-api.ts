@@ -83,7 +83,8 @@ export async function requestJson<T>(
     const answer = (await res.json().catch(() => null)) as { error?: string; message?: string; code?: string } | null;
     const message = answer?.error ?? answer?.message;
     if (message && res.status < 500) {
-      const code = answer?.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'USAGE';
+      // (CONFLICT: refused by the engine's state, e.g. a paused subscription — a negative result, exit 1)
+      const code = answer?.code === 'NOT_FOUND' || answer?.code === 'CONFLICT' ? answer.code : 'USAGE';
       throw new SluiceError(code, message);
     }
     throw new SluiceError('UNAVAILABLE', `${target.url}${path} answered ${res.status} ${message ?? res.statusText}`);

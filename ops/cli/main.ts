@@ -13,6 +13,7 @@ import { runCommand } from './run.ts';
 import { snapshotCommands } from './snapshots.ts';
 import { schemasCommand } from './schemas.ts';
 import { fieldsCommand } from './fields.ts';
+import { cycleCommands } from './cycles.ts';
 import { validateCommand } from './validate.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   snapshotCommands(program, set);
   schemasCommand(program, set);
   fieldsCommand(program, set);
+  cycleCommands(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

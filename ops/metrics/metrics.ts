@@ -2,11 +2,14 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type pg from 'pg';
 import type { CycleResult } from '../../engine/delivery/batch-cycle.ts';
 import type { SourceStatus } from '../../engine/ports/index.ts';
+import { subscriptionLag } from '../runtime/subscription-lag.ts';
 
 export interface MetricsSources {
   pool: pg.Pool;
   subscriptions: { id: string; resource: string }[];
   sources: () => SourceStatus[];
+  /** Whether an operator paused the subscription (`sluice pause`). */
+  paused?: (subscription: string) => boolean;
 }
 
 /**
@@ -53,6 +56,13 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  private readonly ticksSkipped = new Counter({
+    name: 'sluice_cycle_ticks_skipped_total',
+    help: "Ticks skipped because the subscription's previous run was still going (the next run takes its changes)",
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+
   private readonly schemaVersion = new Gauge({
     name: 'sluice_resource_schema_version',
     help: "The schema version of each resource's latest shape its stream reported (moves when its table's DDL changes shared columns)",
@@ -62,6 +72,15 @@ export class EngineMetrics {
 
   constructor(src: MetricsSources) {
     const registry = this.registry;
+    new Gauge({
+      name: 'sluice_subscription_paused',
+      help: 'Whether an operator paused the subscription (1: no cycle runs until sluice resume)',
+      labelNames: ['subscription'],
+      registers: [registry],
+      collect() {
+        for (const s of src.subscriptions) this.set({ subscription: s.id }, src.paused?.(s.id) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'sluice_source_up',
       help: '1 while a source is streaming, 0 otherwise (FAILED, STARTING, STOPPED)',
@@ -166,16 +185,7 @@ export class EngineMetrics {
       async collect() {
         this.reset();
         for (const s of src.subscriptions) {
-          // the next undelivered event is element (next - first_seq) of the batch row holding seq next
-          const { rows } = await src.pool.query<{ lag: number | null }>(
-            `select extract(epoch from now() - sluice_bus_commit_ts(b.events, (n.seq - b.first_seq)::int))::float8 as lag
-               from (select coalesce((select seq from sluice_cursors where subscription = $2), 0) + 1 as seq) n
-               join lateral (select first_seq, last_seq, events from sluice_bus_batches
-                              where resource = $1 and first_seq <= n.seq order by first_seq desc limit 1) b
-                 on b.last_seq >= n.seq`,
-            [s.resource, s.id],
-          );
-          this.set({ subscription: s.id }, Math.max(0, rows[0]?.lag ?? 0));
+          this.set({ subscription: s.id }, (await subscriptionLag(src.pool, s.resource, s.id)).lagSeconds);
         }
       },
     });
@@ -186,6 +196,10 @@ export class EngineMetrics {
     this.rows.inc({ subscription }, result.rows);
     for (const [strategy, n] of Object.entries(result.masked)) this.masked.inc({ strategy }, n);
     for (const [check, n] of Object.entries(result.quality)) this.quality.inc({ resource, check }, n);
+  }
+
+  onTickSkipped(subscription: string): void {
+    this.ticksSkipped.inc({ subscription });
   }
 
   /** Failures found by the stream's quality checks (scans report, they do not count here). */

@@ -32,7 +32,8 @@ import { QualityMonitor } from './quality-monitor.ts';
 import { scanQuality } from './quality-scan.ts';
 import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
-import { CycleScheduler } from './scheduler.ts';
+import { CycleRunner, type CyclePlan } from './cycle-runner.ts';
+import { cycleApi } from './cycle-api.ts';
 import type { EngineStatus } from './status.ts';
 import type { FieldsView } from '../api/subscription-routes.ts';
 import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscriptions.ts';
@@ -152,7 +153,22 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     );
     // Operators' runtime changes to subscriptions (sluice fields) apply on top of both; a change re-decides the grant,
     // and a field granted anew is backfilled.
-    const subscriptionsRt = new RuntimeSubscriptions(state, async (id) => {
+    const subscriptionsRt = new RuntimeSubscriptions(state, async (id, setting) => {
+      if (setting !== 'fields') {
+        // a new cadence, a pause or a resume: re-scheduled at once (set once the engine runs; changes come later)
+        const c = subscriptionsRt.cycle(catalog.config(), id);
+        log.info(
+          setting === 'paused' ? (c.paused ? 'subscription paused' : 'subscription resumed') : 'cadence changed',
+          {
+            subscription: id,
+            cadence: c.cadence,
+            timezone: c.timezone,
+            ...(c.paused?.reason ? { reason: c.paused.reason } : {}),
+          },
+        );
+        await cycles.runner?.apply(planOf(id));
+        return;
+      }
       const sub = subs.get(id)!;
       regrant(sub, runtimeConfig());
       await registerGrant(sub, 0n);
@@ -160,6 +176,12 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       if (backfills.has(id)) void requestBackfills().then(scheduleBackfills);
     });
     const runtimeConfig = () => subscriptionsRt.apply(catalog.config());
+    /** How a subscription's cycle is scheduled now: cadence (config or override) and pause. */
+    const planOf = (id: string): CyclePlan => {
+      const c = subscriptionsRt.cycle(catalog.config(), id);
+      return { id, cadence: c.cadence, timezone: c.timezone, paused: c.paused !== undefined };
+    };
+    const cycles: { runner?: CycleRunner } = {}; // (set once the engine runs; overrides change later)
     await catalog.load();
     await subscriptionsRt.load();
     const effective = runtimeConfig();
@@ -184,6 +206,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       pool,
       subscriptions: [...subs.values()].map((s) => ({ id: s.id, resource: s.resource })),
       sources: () => sources.map((s) => s.status()),
+      paused: (id) => subscriptionsRt.isPaused(id),
     });
     // Keys in reports and logs go through the subscriber-independent hash (DESIGN.md: errors name keys masked).
     const platformKey = await state.subscriptionKey('_platform');
@@ -403,16 +426,20 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       chains.set(id, next);
       return next;
     };
-    const scheduler = new CycleScheduler(log.child({ component: 'scheduler' }));
-    for (const sub of subs.values()) {
-      scheduler.add({
-        id: sub.id,
-        cadence: sub.cadence,
-        timezone: sub.timezone,
-        run: async (tick) => void (await runCycle(sub.id, tick)),
-      });
-    }
-    cleanups.push(() => scheduler.drain());
+    const runner = new CycleRunner({
+      state,
+      run: runCycle,
+      log: log.child({ component: 'scheduler' }),
+      onSkip: (id) => metrics.onTickSkipped(id),
+      ready: async (id, signal) => {
+        const provider = subs.get(id)!.provider;
+        await sources.find((x) => x.id === provider)?.caughtUp(signal);
+      },
+    });
+    cycles.runner = runner;
+    cleanups.push(() => runner.drain());
+    const caughtUp = await runner.start([...subs.keys()].map(planOf));
+
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
     /** The fields a subscription asks for now (the config's, or a runtime override). */
@@ -443,6 +470,15 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         of.map((s) => ({ id: s.id, fields: askedFor(s.id) })),
       );
     };
+    const cadenceOf = (id: string) => {
+      const c = subscriptionsRt.cycle(catalog.config(), id);
+      return {
+        cadence: c.cadence,
+        timezone: c.timezone,
+        ...(c.override ? { cadenceOverride: c.override } : {}),
+        ...(c.paused ? { paused: c.paused } : {}),
+      };
+    };
     const status = async (): Promise<EngineStatus> => {
       let stateOk: EngineStatus['state'] = { ok: true };
       try {
@@ -461,12 +497,11 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
             return {
               id: s.id,
               resource: s.resource,
-              cadence: s.cadence,
-              timezone: s.timezone,
+              ...cadenceOf(s.id),
               cursorSeq: cursor.seq.toString(),
               lastTick: cursor.lastTick,
-              nextRun: scheduler.nextRun(s.id)?.toISOString() ?? null,
-              running: scheduler.running(s.id),
+              nextRun: runner.nextRun(s.id)?.toISOString() ?? null,
+              running: runner.running(s.id),
               deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
               ...(s.lastError ? { lastError: s.lastError } : {}),
               denied: s.denied,
@@ -505,6 +540,13 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
           return { removed, ...withGrant(subscriptionsRt.fields(catalog.config(), id)) };
         },
       },
+      cycles: cycleApi({
+        runner,
+        overrides: subscriptionsRt,
+        config: () => catalog.config(),
+        resourceOf: (id) => subs.get(id)!.resource,
+        pool,
+      }),
       rotateKey: async (id, kind) => {
         if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
         const { version } = await state.rotateSecret(id, kind);
@@ -540,13 +582,17 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     );
     renameSync(`${runtimeFile}.tmp`, runtimeFile);
     cleanups.push(async () => rmSync(runtimeFile, { force: true }));
-    log.info('engine running', { api: api.url, subscriptions: [...subs.keys()] });
+    log.info('engine running', {
+      api: api.url,
+      subscriptions: [...subs.keys()],
+      ...(caughtUp.length > 0 ? { caughtUp } : {}),
+    });
 
     let drained: Promise<void> | null = null;
     return {
       apiUrl: api.url,
       status,
-      runCycle,
+      runCycle: (id, tick) => runner.runNow(id, tick),
       drain: () => (drained ??= cleanup()),
     };
   } catch (e) {

@@ -14,18 +14,33 @@ export interface SubscriptionFields {
   override?: { fields: string[]; by?: string; at: string };
 }
 
+/** A subscription's exchange cycle as the engine applies it: the config's cadence, or an operator's override. */
+export interface SubscriptionCycle {
+  subscription: string;
+  cadence: string;
+  timezone: string;
+  config: { cadence: string; timezone: string };
+  override?: { by?: string; at: string };
+  /** Set while paused (`sluice pause`): no cycle runs. */
+  paused?: { reason?: string; by?: string; at: string };
+}
+
+type Setting = SubscriptionOverride['setting'];
+type OverrideOf<S extends Setting> = SubscriptionOverride & { setting: S };
+
 /**
- * Operators' runtime changes to subscriptions (stored in the state DB; they win over the config until reset), for now
- * the fields a subscription asks for (`sluice fields`). A change is checked by the same rules as `sluice validate`
- * against the config as it applies now (runtime classifications included) before it is stored; `onChange` lets the
- * engine re-decide the grant (a field granted anew is backfilled).
+ * Operators' runtime changes to subscriptions (stored in the state DB; they win over the config until reset): the
+ * fields a subscription asks for (`sluice fields`), its exchange cycle (`sluice cycle set`) and whether it is paused
+ * (`sluice pause`). A change is checked by the same rules as `sluice validate` against the config as it applies now
+ * (runtime classifications included) before it is stored; `onChange` lets the engine act on it (re-decide the grant —
+ * a field granted anew is backfilled —, or re-schedule the cycle).
  */
 export class RuntimeSubscriptions {
   private overrides: SubscriptionOverride[] = [];
 
   constructor(
     private readonly state: StateStore,
-    private readonly onChange: (subscription: string) => Promise<void>,
+    private readonly onChange: (subscription: string, setting: Setting) => Promise<void>,
   ) {}
 
   async load(): Promise<void> {
@@ -39,7 +54,7 @@ export class RuntimeSubscriptions {
 
   fields(cfg: Config, subscription: string): SubscriptionFields {
     const s = configured(cfg, subscription);
-    const o = this.override(subscription);
+    const o = this.override(subscription, 'fields');
     return {
       subscription,
       fields: o?.value ?? s.fields,
@@ -63,11 +78,90 @@ export class RuntimeSubscriptions {
         { details: { subscription } },
       );
     }
+    this.check(cfg, subscription, (s) => ({ ...s, fields }), []);
+    await this.store({ subscription, setting: 'fields', value: fields, ...(by ? { by } : {}), at: now() });
+    return this.fields(cfg, subscription);
+  }
+
+  /** Back to the config's fields; false when there was no override. */
+  resetFields(cfg: Config, subscription: string): Promise<boolean> {
+    return this.reset(cfg, subscription, 'fields');
+  }
+
+  cycle(cfg: Config, subscription: string): SubscriptionCycle {
+    const s = configured(cfg, subscription);
+    const config = { cadence: s.delivery.cadence, timezone: s.delivery.timezone ?? 'UTC' };
+    const o = this.override(subscription, 'cadence');
+    const p = this.override(subscription, 'paused');
+    return {
+      subscription,
+      cadence: o?.value.cadence ?? config.cadence,
+      timezone: o ? (o.value.timezone ?? config.timezone) : config.timezone,
+      config,
+      ...(o ? { override: { ...(o.by ? { by: o.by } : {}), at: o.at } } : {}),
+      ...(p ? { paused: { ...p.value, ...(p.by ? { by: p.by } : {}), at: p.at } } : {}),
+    };
+  }
+
+  /**
+   * Changes a subscription's exchange cycle (the config's time zone when `timezone` is not given); refused
+   * (CONFIG_INVALID, naming the problem) for a bad cron expression or an unknown time zone.
+   */
+  async setCadence(
+    cfg: Config,
+    subscription: string,
+    cadence: string,
+    timezone?: string,
+    by?: string,
+  ): Promise<SubscriptionCycle> {
+    const value = { cadence, ...(timezone !== undefined ? { timezone } : {}) };
+    this.check(cfg, subscription, (s) => ({ ...s, delivery: { ...s.delivery, ...value } }), ['delivery']);
+    await this.store({ subscription, setting: 'cadence', value, ...(by ? { by } : {}), at: now() });
+    return this.cycle(cfg, subscription);
+  }
+
+  /** Back to the config's cycle; false when there was no override. */
+  resetCadence(cfg: Config, subscription: string): Promise<boolean> {
+    return this.reset(cfg, subscription, 'cadence');
+  }
+
+  /** Stops the subscription's cycles until `resume` (kept across restarts). */
+  async pause(cfg: Config, subscription: string, reason?: string, by?: string): Promise<SubscriptionCycle> {
+    configured(cfg, subscription);
+    const value = reason ? { reason } : {};
+    await this.store({ subscription, setting: 'paused', value, ...(by ? { by } : {}), at: now() });
+    return this.cycle(cfg, subscription);
+  }
+
+  /** Lets the cycles run again; false when it was not paused. */
+  resume(cfg: Config, subscription: string): Promise<boolean> {
+    return this.reset(cfg, subscription, 'paused');
+  }
+
+  isPaused(subscription: string): boolean {
+    return this.override(subscription, 'paused') !== undefined;
+  }
+
+  /**
+   * Refuses a change whose candidate config breaks `sluice validate`'s rules for this subscription (only problems
+   * under `under`, a path relative to the subscription; anywhere in it when empty).
+   */
+  private check(
+    cfg: Config,
+    subscription: string,
+    change: (s: SubscriptionConfig) => SubscriptionConfig,
+    under: string[],
+  ): void {
+    configured(cfg, subscription);
     const candidate = this.apply(cfg);
     const i = candidate.subscriptions.findIndex((s) => s.id === subscription);
-    candidate.subscriptions[i] = { ...candidate.subscriptions[i]!, fields };
+    candidate.subscriptions[i] = change(candidate.subscriptions[i]!);
     const problems = semanticIssues(candidate).filter(
-      (p) => p.severity === 'error' && p.path[0] === 'subscriptions' && p.path[1] === i,
+      (p) =>
+        p.severity === 'error' &&
+        p.path[0] === 'subscriptions' &&
+        p.path[1] === i &&
+        under.every((k, j) => p.path[2 + j] === k),
     );
     if (problems.length > 0) {
       throw new SluiceError(
@@ -76,41 +170,41 @@ export class RuntimeSubscriptions {
         { details: { subscription, issues: problems } },
       );
     }
-    await this.state.setSubscriptionOverride({
-      subscription,
-      setting: 'fields',
-      value: fields,
-      ...(by ? { by } : {}),
-      at: new Date().toISOString().replace('Z', '000Z'),
-    });
-    await this.load();
-    await this.onChange(subscription);
-    return this.fields(cfg, subscription);
   }
 
-  /** Back to the config's fields; false when there was no override. */
-  async resetFields(cfg: Config, subscription: string): Promise<boolean> {
+  private async store(o: SubscriptionOverride): Promise<void> {
+    await this.state.setSubscriptionOverride(o);
+    await this.load();
+    await this.onChange(o.subscription, o.setting);
+  }
+
+  private async reset(cfg: Config, subscription: string, setting: Setting): Promise<boolean> {
     configured(cfg, subscription);
-    const removed = await this.state.clearSubscriptionOverride(subscription, 'fields');
+    const removed = await this.state.clearSubscriptionOverride(subscription, setting);
     if (removed) {
       await this.load();
-      await this.onChange(subscription);
+      await this.onChange(subscription, setting);
     }
     return removed;
   }
 
-  private override(subscription: string): (SubscriptionOverride & { setting: 'fields' }) | undefined {
-    return this.overrides.find(
-      (o): o is SubscriptionOverride & { setting: 'fields' } =>
-        o.subscription === subscription && o.setting === 'fields',
-    );
+  private override<S extends Setting>(subscription: string, setting: S): OverrideOf<S> | undefined {
+    return this.overrides.find((o): o is OverrideOf<S> => o.subscription === subscription && o.setting === setting);
   }
 
   private applied(s: SubscriptionConfig): SubscriptionConfig {
-    const o = this.override(s.id);
-    return o ? { ...s, fields: o.value } : s;
+    const f = this.override(s.id, 'fields');
+    const c = this.override(s.id, 'cadence');
+    return {
+      ...s,
+      ...(f ? { fields: f.value } : {}),
+      ...(c ? { delivery: { ...s.delivery, ...c.value } } : {}),
+    };
   }
 }
+
+/** An override's instant: ISO 8601 with µs, as the state DB gives it back. */
+const now = () => new Date().toISOString().replace('Z', '000Z');
 
 function configured(cfg: Config, subscription: string): SubscriptionConfig {
   const s = cfg.subscriptions.find((x) => x.id === subscription);

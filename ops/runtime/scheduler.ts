@@ -10,10 +10,11 @@ export interface CycleJob {
 
 /**
  * Runs each subscription's cycle on its cron cadence (node-cron, timezone aware). A tick that arrives while the
- * previous run of the same subscription is still going is skipped — the next run takes everything not yet delivered,
- * so nothing piles up and no two runs of one subscription overlap; subscriptions never wait for each other. A tick
- * no later than the last one run is dropped too: node-cron's timer sometimes fires one cron second twice (seen in
- * the demo as two files with the same tick label).
+ * previous run of the same subscription is still going is skipped (`onSkip`) — the next run takes everything not yet
+ * delivered, so nothing piles up and no two runs of one subscription overlap; subscriptions never wait for each
+ * other. A tick no later than the last one run is dropped too: node-cron's timer sometimes fires one cron second
+ * twice (seen in the demo as two files with the same tick label). A job is replaced (a new cadence) or removed (a
+ * pause) while it runs; a run in flight finishes.
  */
 export class CycleScheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
@@ -21,9 +22,15 @@ export class CycleScheduler {
   private readonly lastTick = new Map<string, number>();
   private stopped = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly onSkip: (id: string, tick: Date) => void = () => {},
+  ) {}
 
+  /** Schedules a job, replacing the one of the same id (its next tick is the new cadence's). */
   add(job: CycleJob): void {
+    if (this.stopped) return;
+    this.remove(job.id);
     const task = schedule(job.cadence, (ctx) => void this.fire(job, ctx.date), {
       timezone: job.timezone,
       name: `sluice-${job.id}`,
@@ -32,10 +39,23 @@ export class CycleScheduler {
     this.tasks.set(job.id, task);
   }
 
+  /** Stops scheduling a job (a run in flight goes on); false when it was not scheduled. */
+  remove(id: string): boolean {
+    const task = this.tasks.get(id);
+    if (!task) return false;
+    this.tasks.delete(id);
+    void Promise.resolve(task.stop()).then(() => task.destroy());
+    return true;
+  }
+
   /** One firing of a job's cadence at `at`; returns the run it started, if any. */
   fire(job: CycleJob, at: Date): Promise<void> | undefined {
     const tick = Math.floor(at.getTime() / 1000) * 1000;
-    if (this.stopped || this.inFlight.has(job.id) || tick <= (this.lastTick.get(job.id) ?? -Infinity)) return;
+    if (this.stopped || tick <= (this.lastTick.get(job.id) ?? -Infinity)) return;
+    if (this.inFlight.has(job.id)) {
+      this.onSkip(job.id, new Date(tick));
+      return;
+    }
     this.lastTick.set(job.id, tick);
     const p = job
       .run(new Date(tick))
@@ -45,6 +65,7 @@ export class CycleScheduler {
     return p;
   }
 
+  /** The next tick of a scheduled job (null when it is not scheduled, e.g. paused). */
   nextRun(id: string): Date | null {
     return this.tasks.get(id)?.getNextRun() ?? null;
   }
@@ -56,8 +77,10 @@ export class CycleScheduler {
   /** Stops scheduling and waits for the runs in flight to finish. */
   async drain(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.tasks.values()].map((t) => t.stop()));
-    await Promise.all([...this.tasks.values()].map((t) => t.destroy()));
+    const tasks = [...this.tasks.values()];
+    this.tasks.clear();
+    await Promise.all(tasks.map((t) => t.stop()));
+    await Promise.all(tasks.map((t) => t.destroy()));
     await Promise.allSettled([...this.inFlight.values()]);
   }
 }

@@ -3,8 +3,12 @@ import type { SourceStatus } from '../../engine/ports/index.ts';
 export interface SubscriptionStatus {
   id: string;
   resource: string;
+  /** The exchange cycle: the config's, or an operator's runtime override (`sluice cycle set`). */
   cadence: string;
   timezone: string;
+  cadenceOverride?: { by?: string; at: string };
+  /** Set while an operator paused it (`sluice pause`). */
+  paused?: { reason?: string; by?: string; at: string };
   cursorSeq: string;
   lastTick: string | null;
   nextRun: string | null;

@@ -802,6 +802,18 @@ export class PostgresSource implements Source {
     return this.admin;
   }
 
+  async caughtUp(signal?: AbortSignal): Promise<void> {
+    const { rows } = await this.adminPool().query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+    const target = lsnToNumber(rows[0]!.lsn);
+    // a heartbeat after the target lets an idle stream confirm a position past it (idle checkpoints come at most
+    // once a second); sent again while waiting, as a nudge
+    for (let waited = 0; this.confirmed < target; waited += 100) {
+      signal?.throwIfAborted();
+      if (waited % 500 === 0) await this.emitHeartbeat();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** A non-transactional message through the slot: proves the stream moves, and keeps an idle slot advancing. */
   private async emitHeartbeat(): Promise<void> {
     if (this.state !== 'STREAMING') return;

@@ -1,0 +1,73 @@
+import type pg from 'pg';
+import type { Config } from '../../schemas/index.ts';
+import type { CycleApi, CycleView } from '../api/cycle-routes.ts';
+import type { CycleRunner } from './cycle-runner.ts';
+import type { RuntimeSubscriptions } from './runtime-subscriptions.ts';
+import { subscriptionLag } from './subscription-lag.ts';
+
+export interface CycleApiDeps {
+  runner: CycleRunner;
+  overrides: RuntimeSubscriptions;
+  /** The config with runtime classifications (the base the overrides apply to). */
+  config: () => Config;
+  /** The resource of each subscription the engine runs. */
+  resourceOf: (subscription: string) => string;
+  pool: pg.Pool;
+}
+
+/**
+ * The engine's side of `sluice cycles`, `cycle set|reset|run`, `pause|resume`: changes go through the runtime
+ * overrides (checked like `sluice validate`, stored, then re-scheduled by the engine), views join the cadence, the
+ * runner's last and next run and the subscription's lag.
+ */
+export function cycleApi(d: CycleApiDeps): CycleApi {
+  const view = async (id: string): Promise<CycleView> => {
+    const c = d.overrides.cycle(d.config(), id); // NOT_FOUND for an unknown subscription
+    const resource = d.resourceOf(id);
+    const last = d.runner.lastRun(id);
+    let lag: Pick<CycleView, 'lagSeconds' | 'backlogEvents'> = { lagSeconds: null, backlogEvents: null };
+    try {
+      lag = await subscriptionLag(d.pool, resource, id);
+    } catch {
+      // the state DB does not answer: shown as unknown
+    }
+    const state = c.paused
+      ? 'paused'
+      : d.runner.running(id)
+        ? 'running'
+        : last?.outcome === 'failed'
+          ? 'failing'
+          : 'idle';
+    return { ...c, resource, state, lastRun: last, nextRun: d.runner.nextRun(id)?.toISOString() ?? null, ...lag };
+  };
+  return {
+    list: () => Promise.all(d.runner.subscriptions().map(view)),
+    get: view,
+    set: async (id, cadence, timezone, by) => {
+      await d.overrides.setCadence(d.config(), id, cadence, timezone, by);
+      return view(id);
+    },
+    reset: async (id) => {
+      const removed = await d.overrides.resetCadence(d.config(), id);
+      return { ...(await view(id)), removed };
+    },
+    pause: async (id, reason, by) => {
+      await d.overrides.pause(d.config(), id, reason, by);
+      return view(id);
+    },
+    resume: async (id) => {
+      const resumed = await d.overrides.resume(d.config(), id);
+      return { ...(await view(id)), resumed };
+    },
+    run: async (id) => {
+      const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const r = await d.runner.runNow(id, tick);
+      return {
+        subscription: id,
+        tick: tick.toISOString(),
+        rows: r.rows,
+        files: r.files.map((f) => ({ ...f, firstSeq: f.firstSeq.toString(), lastSeq: f.lastSeq.toString() })),
+      };
+    },
+  };
+}
