@@ -269,7 +269,11 @@ export const BatchDelivery = Type.Object(
     cadence: Type.String({ description: 'Cron expression (5 or 6 fields, seconds first when 6).' }),
     timezone: Type.Optional(Type.String({ description: 'IANA time zone of the cadence; default UTC.' })),
     incremental: Type.Optional(
-      Type.Literal('changes', { description: 'changes (latest and snapshot arrive with a later issue).' }),
+      Type.Union([Type.Literal('changes'), Type.Literal('latest')], {
+        description:
+          'changes (default): every change, in order; latest: the net effect per key within the cycle (insert then ' +
+          'update: one insert with the final values; inserted and deleted: nothing).',
+      }),
     ),
     format: Type.Optional(Type.Literal('parquet')),
     compression: Type.Optional(Type.Union([Type.Literal('zstd'), Type.Literal('snappy'), Type.Literal('none')])),

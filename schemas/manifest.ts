@@ -41,7 +41,12 @@ export const Manifest = Type.Object(
     grantId: Type.String({ description: 'Identifies the grant the delivery was made under (config grant for now).' }),
     purpose: Type.String(),
     businessSystem: Type.String(),
-    incremental: Type.Literal('changes'),
+    incremental: Type.Union([Type.Literal('changes'), Type.Literal('latest')], {
+      description: 'changes: every change; latest: the net effect per key within the cycle (one row per key).',
+    }),
+    netted: Type.Optional(
+      Type.Integer({ description: 'latest: changes folded into a later row of the same key (not in the file).' }),
+    ),
     schemaVersion: Type.Integer(),
     tick: Type.String({ description: 'The cycle tick, RFC 3339 UTC.' }),
     window: Type.Object(

@@ -4,6 +4,9 @@ import { SluiceError } from '../errors.ts';
 import { wrapDataKey, type WrappedKey } from '../masking/index.ts';
 import { compileFieldMasks } from './field-masks.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
+import { routeEvent } from './batch-rows.ts';
+import { NetEffect } from './net-effect.ts';
+import { readAhead } from './read-ahead.ts';
 
 export type { BatchSubscription, CycleDenial, CycleDeps, CyclePoint, CycleResult } from './cycle-types.ts';
 
@@ -30,6 +33,7 @@ export async function runBatchCycle(
     recovered: false,
     denied: [],
     filteredOut: 0,
+    netted: 0,
     held: 0,
   };
   const open = await deps.state.openIntent(sub.id);
@@ -116,16 +120,18 @@ async function executeIntent(
     }
     return s;
   };
+  // `latest`: a first pass over the range finds each key's last change (what the subscription sees of it)
+  const net = sub.incremental === 'latest' ? await netEffectOf(sub, intent, setup, deps, signal) : undefined;
   // one file per schema version met in the range (none when every event is filtered out or held back)
   let from = intent.fromSeq;
   while (from < intent.toSeq) {
     let optional = { unchanged: false, quality: false };
-    let outcome = await writeRun(sub, intent, from, setup, optional, deps, signal);
+    let outcome = await writeRun(sub, intent, from, setup, optional, deps, signal, net);
     // a row needed `_unchanged` or `_quality`, which the file's first row groups did not have: write it again with
     // them (the columns only grow, so at most twice)
     while (!outcome.done) {
       optional = outcome.optional;
-      outcome = await writeRun(sub, intent, from, setup, optional, deps, signal);
+      outcome = await writeRun(sub, intent, from, setup, optional, deps, signal, net);
     }
     addRunStats(result, outcome.stats);
     if (outcome.lastSeq <= from) break; // nothing left in the range (the bus holds no event past `from`)
@@ -172,4 +178,23 @@ async function encryptSecret(sub: BatchSubscription, deps: CycleDeps): Promise<S
     current = await deps.state.wrapSecret(sub.id, current.version, recipient, wrapped);
   }
   return current;
+}
+
+/** Pass 1 of the `latest` mode: every event of the intent's range, as the subscription's filter lets it see it. */
+async function netEffectOf(
+  sub: BatchSubscription,
+  intent: DeliveryIntent,
+  setup: (version: number) => Promise<RunSetup>,
+  deps: CycleDeps,
+  signal?: AbortSignal,
+): Promise<NetEffect> {
+  const net = new NetEffect();
+  for await (const page of readAhead(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
+    for (const e of page) {
+      if (e.target !== undefined && e.target !== sub.id) continue; // another subscription's backfill
+      const { rules } = await setup(e.schemaVersion);
+      net.observe(e, routeEvent(e, rules.filter)?.op ?? null);
+    }
+  }
+  return net;
 }

@@ -44,6 +44,8 @@ export interface BatchRows {
   held: number;
   /** Events the subscription's row filter left out (transitions become inserts or deletes). */
   filteredOut: number;
+  /** Events folded into a later row of the same key (`latest` mode). */
+  netted: number;
   /** Whether some row needed `_unchanged` / `_quality` (see {@link OptionalColumns}). */
   needs: OptionalColumns;
 }
@@ -109,7 +111,8 @@ export function routeEvent(e: ChangeEvent, filter: RowRules['filter']): Routed {
  * subscription's order, then `_op`, `_seq`, `_commit_ts` (and `_unchanged`, `_quality` when used). An insert or
  * update carries the new row; a truncate (`_op = t`) carries no values; a delete carries the old row when the
  * source has it (REPLICA IDENTITY FULL) and otherwise the key only, with the other fields NULL. The row filter and
- * the quality policy decide per event whether and as what it is delivered ({@link RowRules}).
+ * the quality policy decide per event whether and as what it is delivered ({@link RowRules}); `select` (the `latest`
+ * mode) then keeps only the events it names, with the op it gives.
  */
 export function buildBatchRows(
   events: ChangeEvent[],
@@ -117,6 +120,7 @@ export function buildBatchRows(
   masks: FieldMask[],
   rules: RowRules = {},
   optional?: OptionalColumns,
+  select?: (e: ChangeEvent, op: ChangeEvent['op']) => ChangeEvent['op'] | null,
 ): BatchRows {
   const columns: ColumnSpec[] = masks.map((m) => {
     const source = schema.columns.find((c) => c.name === m.field);
@@ -138,6 +142,7 @@ export function buildBatchRows(
   const masked: Record<string, number> = {};
   let held = 0;
   let filteredOut = 0;
+  let netted = 0;
   let min = '';
   let max = '';
   const sys = masks.length;
@@ -154,7 +159,13 @@ export function buildBatchRows(
       filteredOut++;
       continue;
     }
-    const { op, image: row } = routed;
+    const { image: row } = routed;
+    // `latest` mode: only a key's last event, as its net effect (net-effect.ts)
+    const op = select ? select(e, routed.op) : routed.op;
+    if (op === null) {
+      netted++;
+      continue;
+    }
     let failed = rules.quality && op !== 't' ? rules.quality.check(row) : NONE;
     if (failed.length > 0) failed = failed.filter((f) => visible.has(f.column));
     if (failed.length > 0 && policy === 'hold') {
@@ -240,6 +251,7 @@ export function buildBatchRows(
     qualityFailures,
     held,
     filteredOut,
+    netted,
     needs: { unchanged: anyUnchanged, quality: anyQuality },
   };
 }

@@ -14,6 +14,10 @@ export interface BatchSubscription {
   grantId: string;
   fields: GrantedField[];
   compression: 'zstd' | 'snappy' | 'none';
+  /**
+   * `changes` (default): every change; `latest`: the net effect per key within the cycle (net-effect.ts).
+   */
+  incremental?: 'changes' | 'latest';
   /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
   maxRowsPerFile: number;
   /**
@@ -63,6 +67,8 @@ export interface CycleResult {
   denied: CycleDenial[];
   /** Events the row filter left out. */
   filteredOut: number;
+  /** Events folded into a later row of the same key (`latest`). */
+  netted: number;
   /** Rows held back by the quality policy. */
   held: number;
 }

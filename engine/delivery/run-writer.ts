@@ -9,6 +9,7 @@ import type { BatchFileWriter, DeliveryIntent, DeliveryRecord, ResourceSchema } 
 import { buildBatchRows, type BatchRows, type OptionalColumns, type RowRules } from './batch-rows.ts';
 import type { FieldMask } from './field-masks.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
+import type { NetEffect } from './net-effect.ts';
 import { readAhead } from './read-ahead.ts';
 import { batchStem } from './stem.ts';
 
@@ -32,6 +33,8 @@ export interface RunStats {
   quality: Record<string, number>;
   filteredOut: number;
   held: number;
+  /** Events folded into a later row of the same key (`latest`). */
+  netted: number;
 }
 
 type ManifestQuality = Manifest['quality'][number];
@@ -51,6 +54,7 @@ export async function writeRun(
   optional: OptionalColumns,
   deps: CycleDeps,
   signal?: AbortSignal,
+  net?: NetEffect,
 ): Promise<RunOutcome> {
   let run: RunSetup | undefined;
   let version: number | undefined;
@@ -58,7 +62,7 @@ export async function writeRun(
   let last: ChangeEvent | undefined;
   let lastSeq = fromSeq;
   let pending: ChangeEvent[] = [];
-  const stats: RunStats = { masked: {}, quality: {}, filteredOut: 0, held: 0 };
+  const stats: RunStats = { masked: {}, quality: {}, filteredOut: 0, held: 0, netted: 0 };
   const notes = {
     fallbacks: [] as ManifestQuality[],
     unrepresentable: [] as ManifestQuality[],
@@ -114,7 +118,8 @@ export async function writeRun(
    */
   const step = async (): Promise<OptionalColumns | null> => {
     if (pending.length === 0) return null;
-    const b: BatchRows = buildBatchRows(pending, run!.schema, run!.masks, run!.rules, optional);
+    const select = net ? (e: ChangeEvent, op: ChangeEvent['op']) => net.select(e, op) : undefined;
+    const b: BatchRows = buildBatchRows(pending, run!.schema, run!.masks, run!.rules, optional, select);
     pending = [];
     if ((b.needs.unchanged && !optional.unchanged) || (b.needs.quality && !optional.quality)) {
       return { unchanged: optional.unchanged || b.needs.unchanged, quality: optional.quality || b.needs.quality };
@@ -141,6 +146,7 @@ export async function writeRun(
     if (b.unrepresentable.length) add(stats.quality, 'unrepresentable', b.unrepresentable.length);
     for (const q of b.qualityFailures) add(stats.quality, q.check, 1);
     stats.filteredOut += b.filteredOut;
+    stats.netted += b.netted;
     stats.held += b.held;
     for (const q of b.maskFallbacks) {
       notes.fallbacks.push({ column: q.column, seq: b.seqs[q.row]!, check: 'mask-fallback-hash', detail: q.reason });
@@ -251,7 +257,8 @@ export async function writeRun(
         grantId: sub.grantId,
         purpose: sub.purpose,
         businessSystem: sub.businessSystem,
-        incremental: 'changes',
+        incremental: sub.incremental ?? 'changes',
+        ...(net ? { netted: stats.netted } : {}),
         schemaVersion: schema.version,
         tick: intent.tick,
         window: { from: intent.windowFrom, to: intent.tick },
@@ -299,4 +306,5 @@ export function addRunStats(result: CycleResult, s: RunStats): void {
   for (const [k, n] of Object.entries(s.quality)) add(result.quality, k, n);
   result.filteredOut += s.filteredOut;
   result.held += s.held;
+  result.netted += s.netted;
 }

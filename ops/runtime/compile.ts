@@ -91,6 +91,7 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
       denied: [],
       ...(subscriber?.publicKey ? { recipientKey: subscriber.publicKey } : {}),
       compression: s.delivery.compression ?? 'zstd',
+      incremental: s.delivery.incremental ?? 'changes',
       maxRowsPerFile: MAX_ROWS_PER_FILE,
       cadence: s.delivery.cadence,
       timezone: s.delivery.timezone ?? 'UTC',

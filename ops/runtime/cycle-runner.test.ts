@@ -15,6 +15,7 @@ const result = (rows: number): CycleResult => ({
   denied: [],
   filteredOut: 0,
   held: 0,
+  netted: 0,
 });
 
 function runner(

@@ -1,0 +1,149 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { silentLogger } from '../engine/ports/index.ts';
+import { startEngine, type Engine } from '../ops/runtime/engine.ts';
+import type { Manifest } from '../schemas/index.ts';
+import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
+import { readWithDuckDB } from './helpers/duckdb.ts';
+import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+
+let server: TestPostgres;
+let provider: pg.Client;
+let state: pg.Client;
+let engine: Engine;
+let work: string;
+let outDir: string;
+
+test.before(async () => {
+  server = await startPostgres();
+  ({ client: provider } = await server.database('provider'));
+  await provider.query(RELIEF_DDL);
+  const st = await server.database('state');
+  state = st.client;
+  work = mkdtempSync(join(tmpdir(), 'sluice-modes-'));
+  outDir = join(work, 'out');
+  const config = reliefConfig({
+    dataDir: join(work, 'data'),
+    providerUrl: server.url('provider'),
+    stateUrl: st.url,
+    outDir,
+  });
+  const changes = config.subscriptions[0]!;
+  changes.fields = ['id', 'name', 'amount'];
+  delete changes.masks;
+  config.subscriptions.push({
+    ...changes,
+    id: 'audit-latest',
+    delivery: { ...changes.delivery, incremental: 'latest' },
+  });
+  engine = await startEngine(config, { logger: silentLogger });
+});
+
+test.after.always(async () => {
+  await engine?.drain();
+  await server?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Every change made so far is on the bus (`expected` counts the events they make). */
+async function settled(): Promise<void> {
+  await waitFor('the bus caught up', async () => {
+    const head = await state.query<{ seq: string }>(
+      "select seq from sluice_bus_heads where resource = 'relief-recipients'",
+    );
+    return head.rows.length > 0 && Number(head.rows[0]!.seq) >= expected;
+  });
+}
+let expected = 0;
+async function change(sql: string, events: number): Promise<void> {
+  await provider.query(sql);
+  expected += events;
+}
+
+/** Runs one cycle of a subscription; returns its file's rows (id, name, amount, _op) in _seq order, and manifest. */
+async function cycle(subscription: string, tick: string) {
+  const r = await engine.runCycle(subscription, new Date(tick));
+  if (r.files.length === 0) return { rows: [], manifest: null };
+  const f = r.files[0]!;
+  const manifest = JSON.parse(readFileSync(join(outDir, subscription, f.manifestFile), 'utf8')) as Manifest;
+  const { rows } = await readWithDuckDB(
+    join(outDir, subscription, `${f.stem}.parquet`),
+    'select id::int as id, name, amount::varchar as amount, _op from t order by _seq',
+  );
+  return { rows, manifest };
+}
+
+test.serial('latest: the net effect per key within a cycle, checked row by row in DuckDB beside changes', async (t) => {
+  await change(
+    `insert into relief_recipients (id, name, amount) values (1, '张一', 1), (2, '张二', 2), (3, '张三', 3), (4, '张四', 4)`,
+    4,
+  );
+  await change(`update relief_recipients set amount = 10 where id = 1`, 1);
+  await change(`insert into relief_recipients (id, name, amount) values (5, '张五', 5)`, 1);
+  await change(`delete from relief_recipients where id = 5`, 1);
+  await change(`update relief_recipients set amount = 20 where id = 2`, 1);
+  await change(`update relief_recipients set amount = 21 where id = 2`, 1);
+  await change(`delete from relief_recipients where id = 3`, 1);
+  await settled();
+
+  const all = await cycle('audit-relief', '2026-12-04T08:00:00Z');
+  t.is(all.rows.length, 10, 'changes: every change');
+  const first = await cycle('audit-latest', '2026-12-04T08:00:00Z');
+  // insert+update → one c row with the final values; insert+delete → nothing; one row per key, by last change
+  t.deepEqual(first.rows, [
+    { id: 4, name: '张*', amount: '4.0000', _op: 'c' },
+    { id: 1, name: '张*', amount: '10.0000', _op: 'c' },
+    { id: 2, name: '张*', amount: '21.0000', _op: 'c' },
+  ]);
+  t.is(first.manifest!.incremental, 'latest');
+  t.is(first.manifest!.netted, 7);
+  t.deepEqual(first.manifest!.ops, { c: 3, u: 0, d: 0, t: 0 });
+  t.deepEqual(first.manifest!.seq, all.manifest!.seq, 'the file covers the same bus range');
+
+  // the next cycle: changes to rows the subscriber has, and rows created within it
+  await change(`update relief_recipients set amount = 11 where id = 1`, 1);
+  await change(`update relief_recipients set amount = 12 where id = 1`, 1);
+  await change(`delete from relief_recipients where id = 2`, 1);
+  await change(`delete from relief_recipients where id = 4`, 1);
+  await change(`insert into relief_recipients (id, name, amount) values (4, '李四', 40)`, 1);
+  await change(`insert into relief_recipients (id, name, amount) values (6, '张六', 6)`, 1);
+  await change(`update relief_recipients set name = '王六' where id = 6`, 1);
+  await change(`insert into relief_recipients (id, name, amount) values (7, '张七', 7)`, 1);
+  await change(`delete from relief_recipients where id = 7`, 1);
+  await settled();
+  const second = await cycle('audit-latest', '2026-12-04T08:00:10Z');
+  t.deepEqual(second.rows, [
+    { id: 1, name: '张*', amount: '12.0000', _op: 'u' },
+    { id: 2, name: null, amount: null, _op: 'd' }, // REPLICA IDENTITY DEFAULT: a delete carries the key only
+    { id: 4, name: '李*', amount: '40.0000', _op: 'u' }, // deleted and inserted again: the subscriber's row changed
+    { id: 6, name: '王*', amount: '6.0000', _op: 'c' },
+  ]);
+  t.deepEqual(second.manifest!.ops, { c: 1, u: 2, d: 1, t: 0 });
+
+  // applying the latest files in order leaves exactly the keys the table has
+  const table = await provider.query<{ id: string }>('select id from relief_recipients order by id');
+  const present = new Map<number, string>();
+  for (const r of [...first.rows, ...second.rows]) {
+    if (r._op === 'd') present.delete(r.id as number);
+    else present.set(r.id as number, r._op as string);
+  }
+  t.deepEqual(
+    [...present.keys()].sort((a, b) => a - b),
+    table.rows.map((r) => Number(r.id)),
+  );
+
+  // a truncate supersedes what came before it in the cycle
+  await change(`update relief_recipients set amount = 13 where id = 1`, 1);
+  await change(`truncate relief_recipients`, 1);
+  await change(`insert into relief_recipients (id, name, amount) values (8, '张八', 8)`, 1);
+  await settled();
+  const third = await cycle('audit-latest', '2026-12-04T08:00:20Z');
+  t.deepEqual(third.rows, [
+    { id: null, name: null, amount: null, _op: 't' },
+    { id: 8, name: '张*', amount: '8.0000', _op: 'c' },
+  ]);
+  t.is((await cycle('audit-latest', '2026-12-04T08:00:30Z')).manifest, null, 'nothing new: no file');
+});
