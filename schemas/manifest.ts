@@ -44,6 +44,13 @@ export const Manifest = Type.Object(
     incremental: Type.Union([Type.Literal('changes'), Type.Literal('latest')], {
       description: 'changes: every change; latest: the net effect per key within the cycle (one row per key).',
     }),
+    redeliveryOf: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'A re-delivery (sluice redeliver): the deliveryIds of the original files whose changes it holds again. ' +
+          'Its stem carries the time of the re-delivery.',
+      }),
+    ),
     netted: Type.Optional(
       Type.Integer({ description: 'latest: changes folded into a later row of the same key (not in the file).' }),
     ),
@@ -106,7 +113,6 @@ export const Manifest = Type.Object(
       ),
       { description: 'Values that could not be written as-is or masked as configured (no raw sensitive values).' },
     ),
-    redeliveryOf: Type.Optional(Type.String()),
   },
   {
     additionalProperties: false,

@@ -25,17 +25,7 @@ export async function runBatchCycle(
   deps: CycleDeps,
   signal?: AbortSignal,
 ): Promise<CycleResult> {
-  const result: CycleResult = {
-    files: [],
-    rows: 0,
-    masked: {},
-    quality: {},
-    recovered: false,
-    denied: [],
-    filteredOut: 0,
-    netted: 0,
-    held: 0,
-  };
+  const result = emptyResult();
   const open = await deps.state.openIntent(sub.id);
   if (open) {
     deps.logger.info('finishing a delivery left open by a previous run', {
@@ -68,8 +58,6 @@ export async function runBatchCycle(
       });
       break;
     }
-    const hash = await deps.state.secret(sub.id, 'hash');
-    const encrypt = grant.fields.some((f) => f.strategy === 'encrypt') ? await encryptSecret(sub, deps) : undefined;
     const intent: DeliveryIntent = {
       subscription: sub.id,
       resource: sub.resource,
@@ -78,7 +66,7 @@ export async function runBatchCycle(
       fromSeq: cursor.seq,
       toSeq: head < limit ? head : limit,
       fields: grant.fields,
-      keys: { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) },
+      keys: await currentKeys(sub, grant.fields, deps),
     };
     await deps.state.beginIntent(intent);
     deps.checkpoint?.('intent-committed');
@@ -87,7 +75,36 @@ export async function runBatchCycle(
   return result;
 }
 
-async function executeIntent(
+export function emptyResult(): CycleResult {
+  return {
+    files: [],
+    rows: 0,
+    masked: {},
+    quality: {},
+    recovered: false,
+    denied: [],
+    filteredOut: 0,
+    netted: 0,
+    held: 0,
+  };
+}
+
+/** The versions of the subscription's secrets a new intent is written with (an encrypt key only when needed). */
+export async function currentKeys(
+  sub: BatchSubscription,
+  fields: DeliveryIntent['fields'],
+  deps: CycleDeps,
+): Promise<NonNullable<DeliveryIntent['keys']>> {
+  const hash = await deps.state.secret(sub.id, 'hash');
+  const encrypt = fields.some((f) => f.strategy === 'encrypt') ? await encryptSecret(sub, deps) : undefined;
+  return { hash: hash.version, ...(encrypt ? { encrypt: encrypt.version } : {}) };
+}
+
+/**
+ * Writes an intent's files (one per schema version met in its range) and commits them with it: the same intent
+ * always gives the same bytes, which is what finishing one left open by a crash relies on.
+ */
+export async function executeIntent(
   sub: BatchSubscription,
   intent: DeliveryIntent,
   deps: CycleDeps,
@@ -145,6 +162,7 @@ async function executeIntent(
       firstSeq: record.firstSeq,
       lastSeq: record.lastSeq,
       manifestFile: `${record.stem}.manifest.json`,
+      ...(record.redeliveryOf ? { redeliveryOf: record.redeliveryOf } : {}),
     });
     result.rows += record.rows;
   }

@@ -55,7 +55,15 @@ export interface CycleDeps {
 export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
 
 export interface CycleResult {
-  files: { stem: string; rows: number; firstSeq: bigint; lastSeq: bigint; manifestFile: string }[];
+  files: {
+    stem: string;
+    rows: number;
+    firstSeq: bigint;
+    lastSeq: bigint;
+    manifestFile: string;
+    /** A re-delivered file: the deliveries it repeats. */
+    redeliveryOf?: string[];
+  }[];
   rows: number;
   /** Non-null values written per masking strategy. */
   masked: Record<string, number>;

@@ -235,7 +235,11 @@ export async function writeRun(
     const firstSeq = BigInt(first!.seq);
     const lastEventSeq = BigInt(last!.seq);
     const stem = batchStem(intent.tick, firstSeq, lastEventSeq);
-    const deliveryId = `${sub.id}:${firstSeq}-${lastEventSeq}`;
+    // a re-delivery names the originals it overlaps, and is told apart from them by its time
+    const again = intent.redeliveryOf
+      ?.filter((o) => BigInt(o.lastSeq) >= firstSeq && BigInt(o.firstSeq) <= lastEventSeq)
+      .map((o) => o.deliveryId);
+    const deliveryId = `${sub.id}:${firstSeq}-${lastEventSeq}${again ? `@${stem.slice(0, stem.indexOf('_'))}` : ''}`;
     const { schema, masks, secrets } = run!;
     const receipt = await file.writer!.finish({
       stem,
@@ -279,6 +283,7 @@ export async function writeRun(
           };
         }),
         ...secrets,
+        ...(again ? { redeliveryOf: again } : {}),
         parts,
         quality: [...notes.fallbacks, ...notes.unrepresentable, ...notes.unparseable, ...notes.failures],
       }),
@@ -294,6 +299,7 @@ export async function writeRun(
         rows: totals.rows,
         manifestSha256: receipt.manifestSha256,
         parts: receipt.parts.map((p) => ({ file: p.file, sha256: p.sha256, bytes: p.bytes })),
+        ...(again ? { redeliveryOf: again } : {}),
       },
     };
   }

@@ -21,7 +21,22 @@ export interface DeliveryIntent {
   fields: GrantedField[];
   /** Versions of the subscription's secrets the cycle started with (absent: version 1 of each). */
   keys?: { hash: number; encrypt?: number };
+  /**
+   * Set for a re-delivery (`sluice redeliver`): the deliveries of the range it produces again. Its files are named
+   * by `tick`, the time of the re-delivery; completing it records them and leaves the cursor where it is. A
+   * subscription has at most one open intent of each kind.
+   */
+  redeliveryOf?: RedeliveredOriginal[];
 }
+
+/** A delivery a re-delivery produces again (its range, to name it in the manifests of the files that overlap it). */
+export interface RedeliveredOriginal {
+  deliveryId: string;
+  firstSeq: string;
+  lastSeq: string;
+}
+
+export type IntentKind = 'cycle' | 'redelivery';
 
 /** What a subscription's secret is for: the HMAC key of `hash`, or the AES data key of `encrypt`. */
 export type SecretKind = 'hash' | 'encrypt';
@@ -45,6 +60,8 @@ export interface DeliveryRecord {
   rows: number;
   manifestSha256: string;
   parts: { file: string; sha256: string; bytes: number }[];
+  /** A re-delivered file: the deliveries whose ranges it produces again. */
+  redeliveryOf?: string[];
 }
 
 /** A provider's runtime classification of one column (`sluice classify`); wins over the config until cleared. */
@@ -155,10 +172,14 @@ export interface StateStore {
   }): Promise<SubscriptionStart>;
   /** The subscription's backfill has been handed (durably) to its source. */
   backfillRequested(subscription: string): Promise<void>;
-  openIntent(subscription: string): Promise<DeliveryIntent | null>;
-  /** Commits the cycle's plan before any file is written. */
+  /** The subscription's open intent of that kind (a cycle's by default), left by a run that did not finish. */
+  openIntent(subscription: string, kind?: IntentKind): Promise<DeliveryIntent | null>;
+  /** Commits the plan before any file is written (STATE_CORRUPT when one of its kind is open already). */
   beginIntent(intent: DeliveryIntent): Promise<void>;
-  /** Atomically: store the records (none when the range held no rows), move the cursor to intent.toSeq, close the intent. */
+  /**
+   * Atomically: store the records (none when the range held no rows), count the fields' usage, close the intent,
+   * and — for a cycle, not a re-delivery — move the cursor to intent.toSeq.
+   */
   completeIntent(intent: DeliveryIntent, records: DeliveryRecord[]): Promise<void>;
   deliveries(subscription: string): Promise<DeliveryRecord[]>;
   /**

@@ -9,6 +9,7 @@ import type {
   CycleRun,
   CycleState,
   DeliveryIntent,
+  IntentKind,
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
@@ -36,7 +37,7 @@ function json<T>(v: T): T {
 /**
  * In-memory {@link StateStore} with the Postgres adapter's semantics: schema versions bump only when the shape
  * differs from the latest one, one 32-byte random HMAC key per subscription kept forever, at most one open intent
- * per subscription, and `completeIntent` atomic (a failure — no matching open intent, a duplicate delivery id —
+ * of each kind per subscription, and `completeIntent` atomic (a failure — no matching open intent, a duplicate delivery id —
  * changes nothing). Returned values are copies.
  */
 export class MemoryStateStore implements StateStore {
@@ -142,22 +143,24 @@ export class MemoryStateStore implements StateStore {
     if (known) known.backfill = null;
   }
 
-  async openIntent(subscription: string): Promise<DeliveryIntent | null> {
-    const i = this.intents.get(subscription);
+  async openIntent(subscription: string, kind: IntentKind = 'cycle'): Promise<DeliveryIntent | null> {
+    const i = this.intents.get(intentKey(subscription, kind));
     return i ? structuredClone(i) : null;
   }
 
   async beginIntent(intent: DeliveryIntent): Promise<void> {
-    if (this.intents.has(intent.subscription)) {
+    const k = intentKey(intent.subscription, kindOf(intent));
+    if (this.intents.has(k)) {
       throw new SluiceError('STATE_CORRUPT', `subscription "${intent.subscription}" already has an open intent`, {
         details: { subscription: intent.subscription, tick: intent.tick },
       });
     }
-    this.intents.set(intent.subscription, structuredClone(intent));
+    this.intents.set(k, structuredClone(intent));
   }
 
   async completeIntent(intent: DeliveryIntent, records: DeliveryRecord[]): Promise<void> {
-    const open = this.intents.get(intent.subscription);
+    const k = intentKey(intent.subscription, kindOf(intent));
+    const open = this.intents.get(k);
     if (!open || open.tick !== intent.tick || open.toSeq !== intent.toSeq) {
       throw new SluiceError(
         'STATE_CORRUPT',
@@ -176,18 +179,18 @@ export class MemoryStateStore implements StateStore {
       }
       ids.add(r.deliveryId);
     }
-    this.intents.delete(intent.subscription);
-    for (const r of records) this.records.push({ ...r, parts: json(r.parts) });
+    this.intents.delete(k);
+    for (const r of records) this.records.push(copyRecord(r));
     if (records.length > 0) {
       const u = this.usage.get(intent.subscription) ?? new Map<string, number>();
       for (const f of new Set(intent.fields.map((x) => x.name))) u.set(f, (u.get(f) ?? 0) + 1);
       this.usage.set(intent.subscription, u);
     }
-    this.cursors.set(intent.subscription, { seq: intent.toSeq, lastTick: intent.tick });
+    if (!intent.redeliveryOf) this.cursors.set(intent.subscription, { seq: intent.toSeq, lastTick: intent.tick });
   }
 
   async deliveries(subscription: string): Promise<DeliveryRecord[]> {
-    return this.records.filter((r) => r.subscription === subscription).map((r) => ({ ...r, parts: json(r.parts) }));
+    return this.records.filter((r) => r.subscription === subscription).map(copyRecord);
   }
 
   async fieldUsage(subscription: string): Promise<Map<string, number>> {
@@ -255,3 +258,11 @@ export class MemoryStateStore implements StateStore {
 
   async close(): Promise<void> {}
 }
+
+const copyRecord = (r: DeliveryRecord): DeliveryRecord => ({
+  ...r,
+  parts: json(r.parts),
+  ...(r.redeliveryOf ? { redeliveryOf: [...r.redeliveryOf] } : {}),
+});
+const kindOf = (i: DeliveryIntent): IntentKind => (i.redeliveryOf ? 'redelivery' : 'cycle');
+const intentKey = (subscription: string, kind: IntentKind) => JSON.stringify([subscription, kind]);

@@ -200,6 +200,36 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.deepEqual(await state.cursor('sub-b'), { seq: 0n, lastTick: null });
   });
 
+  it('a re-delivery intent is open beside a cycle; completing it records, counts usage, leaves the cursor', async (t, state) => {
+    const cycle = intent('sub-a', 0n, 3n);
+    await state.beginIntent(cycle);
+    await state.completeIntent(cycle, [record('sub-a', 1n, 3n)]);
+    const next = intent('sub-a', 3n, 5n, '2026-12-03T17:00:00.000Z');
+    await state.beginIntent(next);
+    const again = {
+      ...intent('sub-a', 0n, 3n, '2026-12-04T09:30:00.000Z'),
+      redeliveryOf: [{ deliveryId: 'sub-a:1-3', firstSeq: '1', lastSeq: '3' }],
+    };
+    await state.beginIntent(again);
+    t.deepEqual(await state.openIntent('sub-a'), next, "the cycle's open intent");
+    t.deepEqual(await state.openIntent('sub-a', 'redelivery'), again);
+    const e = await t.throwsAsync(state.beginIntent({ ...again, tick: '2026-12-04T09:31:00.000Z' }));
+    t.true(isSluiceError(e, 'STATE_CORRUPT'), 'one open re-delivery at a time');
+    const r = { ...record('sub-a', 1n, 3n), deliveryId: 'sub-a:1-3@20261204T093000Z', redeliveryOf: ['sub-a:1-3'] };
+    await state.completeIntent(again, [r]);
+    t.is(await state.openIntent('sub-a', 'redelivery'), null);
+    t.deepEqual(await state.openIntent('sub-a'), next, 'the cycle intent is untouched');
+    t.deepEqual(await state.cursor('sub-a'), { seq: 3n, lastTick: cycle.tick }, 'the cursor stays');
+    t.deepEqual((await state.deliveries('sub-a')).at(-1), r);
+    t.deepEqual(
+      await state.fieldUsage('sub-a'),
+      new Map([
+        ['id', 2],
+        ['name', 2],
+      ]),
+    );
+  });
+
   it('int64 seqs and the window survive a round trip', async (t, state) => {
     const big = intent('sub-a', 9223372036854775000n, 9223372036854775807n, '2026-12-03T16:00:00.000Z');
     await state.beginIntent(big);

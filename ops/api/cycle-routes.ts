@@ -26,6 +26,14 @@ export interface CycleRunView {
   files: { stem: string; rows: number; firstSeq: string; lastSeq: string; manifestFile: string }[];
 }
 
+/** What a re-delivery produced. */
+export interface RedeliveryView extends CycleRunView {
+  fromSeq: string;
+  toSeq: string;
+  /** The original deliveries the files repeat. */
+  redeliveryOf: string[];
+}
+
 export interface CycleApi {
   list(): Promise<CycleView[]>;
   get(subscription: string): Promise<CycleView>;
@@ -34,6 +42,7 @@ export interface CycleApi {
   pause(subscription: string, reason?: string, by?: string): Promise<CycleView>;
   resume(subscription: string): Promise<CycleView & { resumed: boolean }>;
   run(subscription: string): Promise<CycleRunView>;
+  redeliver(subscription: string, from: string, to?: string): Promise<RedeliveryView>;
 }
 
 const By = Type.Optional(Type.String({ minLength: 1, maxLength: 200 }));
@@ -55,6 +64,9 @@ const PauseBody = Type.Union([
   Type.Null(),
 ]);
 
+const Bound = Type.String({ minLength: 1, maxLength: 40, description: 'a _seq, or an RFC 3339 time' });
+const RedeliverBody = Type.Object({ from: Bound, to: Type.Optional(Bound) }, { additionalProperties: false });
+
 type Params = { Params: { id: string } };
 
 /**
@@ -62,7 +74,8 @@ type Params = { Params: { id: string } };
  * /v1/subscriptions/:id/cycle` (the cadence; PUT `{cadence, timezone?, by?}` stores a runtime override that takes
  * effect from the next tick and survives restarts, DELETE returns to the config's), `POST /v1/subscriptions/:id/pause`
  * `{reason?, by?}` and `/resume`, `POST /v1/subscriptions/:id/cycle/run` (one cycle now; 409 while paused). A bad cron
- * expression or time zone is a 400 naming it; an unknown subscription a 404.
+ * expression or time zone is a 400 naming it; an unknown subscription a 404. `POST /v1/subscriptions/:id/redeliver`
+ * `{from, to?}` (each a `_seq` or an RFC 3339 time) produces new files for a range already delivered.
  */
 export function cycleRoutes(app: FastifyInstance, api: CycleApi): void {
   const guard =
@@ -100,5 +113,10 @@ export function cycleRoutes(app: FastifyInstance, api: CycleApi): void {
   app.post<Params>(
     '/v1/subscriptions/:id/cycle/run',
     guard((req) => api.run(req.params.id)),
+  );
+  app.post<Params & { Body: Static<typeof RedeliverBody> }>(
+    '/v1/subscriptions/:id/redeliver',
+    { schema: { body: RedeliverBody } },
+    guard<Static<typeof RedeliverBody>>((req) => api.redeliver(req.params.id, req.body.from, req.body.to)),
   );
 }

@@ -14,6 +14,7 @@ import { snapshotCommands } from './snapshots.ts';
 import { schemasCommand } from './schemas.ts';
 import { fieldsCommand } from './fields.ts';
 import { cycleCommands } from './cycles.ts';
+import { redeliverCommand } from './redeliver.ts';
 import { validateCommand } from './validate.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   schemasCommand(program, set);
   fieldsCommand(program, set);
   cycleCommands(program, set);
+  redeliverCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -198,6 +198,12 @@ export class EngineMetrics {
     for (const [check, n] of Object.entries(result.quality)) this.quality.inc({ resource, check }, n);
   }
 
+  /** A re-delivery's rows count as delivered; its duration is not a cycle's. */
+  onRedelivery(subscription: string, result: CycleResult): void {
+    this.rows.inc({ subscription }, result.rows);
+    for (const [strategy, n] of Object.entries(result.masked)) this.masked.inc({ strategy }, n);
+  }
+
   onTickSkipped(subscription: string): void {
     this.ticksSkipped.inc({ subscription });
   }

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
+import { runRedelivery, type RedeliveryRequest } from '../../engine/delivery/redelivery.ts';
 import { isSluiceError, SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
@@ -421,11 +422,28 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         throw e;
       }
     };
-    const runCycle = (id: string, tick = new Date()): Promise<CycleResult> => {
-      const next = (chains.get(id) ?? Promise.resolve()).catch(() => {}).then(() => runCycleNow(id, tick));
+    /** Runs `job` after whatever this subscription is running (cycles, re-deliveries): never two at once. */
+    const inTurn = <T>(id: string, job: () => Promise<T>): Promise<T> => {
+      const next = (chains.get(id) ?? Promise.resolve()).catch(() => {}).then(job);
       chains.set(id, next);
       return next;
     };
+    const runCycle = (id: string, tick = new Date()): Promise<CycleResult> => inTurn(id, () => runCycleNow(id, tick));
+    const redeliver = (id: string, req: RedeliveryRequest | null) =>
+      inTurn(id, async () => {
+        const sub = subs.get(id);
+        if (!sub) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
+        const result = await runRedelivery(sub, req, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
+        metrics.onRedelivery(id, result);
+        if (result.files.length > 0) opts.onDelivery?.(id, result);
+        return result;
+      });
+    // re-deliveries left open by a crash are finished first (same bytes), in turn with the cycles
+    for (const id of subs.keys()) {
+      void redeliver(id, null).catch((e: unknown) =>
+        log.error('re-delivery could not be finished', { subscription: id, error: (e as Error).message }),
+      );
+    }
     const runner = new CycleRunner({
       state,
       run: runCycle,
@@ -546,6 +564,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         config: () => catalog.config(),
         resourceOf: (id) => subs.get(id)!.resource,
         pool,
+        redeliver,
       }),
       rotateKey: async (id, kind) => {
         if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);

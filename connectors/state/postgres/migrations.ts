@@ -290,4 +290,15 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 're-deliveries: an open intent of each kind per subscription, delivery records naming what they re-deliver',
+    sql: `
+      alter table sluice_intents add column kind text not null default 'cycle';
+      alter table sluice_intents add column redelivery_of jsonb;
+      alter table sluice_intents drop constraint sluice_intents_pkey;
+      alter table sluice_intents add primary key (subscription, kind);
+      alter table sluice_deliveries add column redelivery_of jsonb;
+    `,
+  },
 ];

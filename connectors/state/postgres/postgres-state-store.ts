@@ -8,6 +8,7 @@ import type {
   CycleRun,
   CycleState,
   DeliveryIntent,
+  IntentKind,
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
@@ -23,6 +24,8 @@ import { withTransaction } from './transaction.ts';
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
 
 const UNIQUE_VIOLATION = '23505';
+
+const kindOf = (i: DeliveryIntent): IntentKind => (i.redeliveryOf ? 'redelivery' : 'cycle');
 
 interface SecretRow {
   kind: SecretKind;
@@ -187,8 +190,9 @@ export class PostgresStateStore implements StateStore {
     await this.pool.query('update sluice_subscriptions set backfill = null where subscription = $1', [subscription]);
   }
 
-  async openIntent(subscription: string): Promise<DeliveryIntent | null> {
+  async openIntent(subscription: string, kind: IntentKind = 'cycle'): Promise<DeliveryIntent | null> {
     const { rows } = await this.pool.query<{
+      redelivery_of: DeliveryIntent['redeliveryOf'] | null;
       resource: string;
       tick: string;
       window_from: string | null;
@@ -197,8 +201,9 @@ export class PostgresStateStore implements StateStore {
       fields: DeliveryIntent['fields'];
       keys: DeliveryIntent['keys'] | null;
     }>(
-      'select resource, tick, window_from, from_seq, to_seq, fields, keys from sluice_intents where subscription = $1',
-      [subscription],
+      `select resource, tick, window_from, from_seq, to_seq, fields, keys, redelivery_of
+         from sluice_intents where subscription = $1 and kind = $2`,
+      [subscription, kind],
     );
     const r = rows[0];
     if (!r) return null;
@@ -211,14 +216,16 @@ export class PostgresStateStore implements StateStore {
       toSeq: BigInt(r.to_seq),
       fields: r.fields,
       ...(r.keys ? { keys: r.keys } : {}),
+      ...(r.redelivery_of ? { redeliveryOf: r.redelivery_of } : {}),
     };
   }
 
   async beginIntent(i: DeliveryIntent): Promise<void> {
     try {
       await this.pool.query(
-        `insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq, fields, keys)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `insert into sluice_intents (subscription, resource, tick, window_from, from_seq, to_seq, fields, keys, kind,
+                                     redelivery_of)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [
           i.subscription,
           i.resource,
@@ -228,6 +235,8 @@ export class PostgresStateStore implements StateStore {
           i.toSeq.toString(),
           JSON.stringify(i.fields),
           i.keys ? JSON.stringify(i.keys) : null,
+          kindOf(i),
+          i.redeliveryOf ? JSON.stringify(i.redeliveryOf) : null,
         ],
       );
     } catch (e) {
@@ -243,11 +252,10 @@ export class PostgresStateStore implements StateStore {
 
   async completeIntent(i: DeliveryIntent, records: DeliveryRecord[]): Promise<void> {
     await withTransaction(this.pool, async (c) => {
-      const del = await c.query('delete from sluice_intents where subscription = $1 and tick = $2 and to_seq = $3', [
-        i.subscription,
-        i.tick,
-        i.toSeq.toString(),
-      ]);
+      const del = await c.query(
+        'delete from sluice_intents where subscription = $1 and kind = $2 and tick = $3 and to_seq = $4',
+        [i.subscription, kindOf(i), i.tick, i.toSeq.toString()],
+      );
       if (del.rowCount !== 1) {
         throw new SluiceError('STATE_CORRUPT', `no open intent for subscription "${i.subscription}" at ${i.tick}`, {
           details: { subscription: i.subscription, tick: i.tick },
@@ -255,8 +263,9 @@ export class PostgresStateStore implements StateStore {
       }
       for (const record of records) {
         await c.query(
-          `insert into sluice_deliveries (delivery_id, subscription, stem, first_seq, last_seq, rows, manifest_sha256, parts)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          `insert into sluice_deliveries (delivery_id, subscription, stem, first_seq, last_seq, rows, manifest_sha256, parts,
+                                         redelivery_of)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             record.deliveryId,
             record.subscription,
@@ -266,6 +275,7 @@ export class PostgresStateStore implements StateStore {
             record.rows,
             record.manifestSha256,
             JSON.stringify(record.parts),
+            record.redeliveryOf ? JSON.stringify(record.redeliveryOf) : null,
           ],
         );
       }
@@ -277,6 +287,7 @@ export class PostgresStateStore implements StateStore {
           [i.subscription, i.fields.map((f) => f.name)],
         );
       }
+      if (i.redeliveryOf) return; // a re-delivery leaves the cursor where it is
       await c.query(
         `insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, $3)
          on conflict (subscription) do update set seq = excluded.seq, last_tick = excluded.last_tick`,
@@ -294,6 +305,7 @@ export class PostgresStateStore implements StateStore {
       rows: number;
       manifest_sha256: string;
       parts: DeliveryRecord['parts'];
+      redelivery_of: string[] | null;
     }>('select * from sluice_deliveries where subscription = $1 order by id', [subscription]);
     return rows.map((r) => ({
       deliveryId: r.delivery_id,
@@ -304,6 +316,7 @@ export class PostgresStateStore implements StateStore {
       rows: r.rows,
       manifestSha256: r.manifest_sha256,
       parts: r.parts,
+      ...(r.redelivery_of ? { redeliveryOf: r.redelivery_of } : {}),
     }));
   }
 
