@@ -64,6 +64,12 @@ class NullBus implements Bus {
   async *read(): AsyncIterable<ChangeEvent[]> {
     return;
   }
+  async trim(): Promise<{ trimmed: bigint; events: number }> {
+    return { trimmed: 0n, events: 0 };
+  }
+  async trimmed(): Promise<bigint> {
+    return 0n;
+  }
   async close(): Promise<void> {}
 }
 
@@ -96,6 +102,8 @@ export async function drainWithConnector(
     sourceCheckpoint: (s) => inner.sourceCheckpoint(s),
     head: (r) => inner.head(r),
     read: (r, a, b, o) => inner.read(r, a, b, o),
+    trim: (r, o) => inner.trim(r, o),
+    trimmed: (r) => inner.trimmed(r),
     close: () => inner.close(),
   };
 

@@ -113,7 +113,7 @@ export const FieldConfig = Type.Object(
   strict,
 );
 
-const Duration = (description: string) => Type.String({ pattern: '^[0-9]+(ms|s|m)$', description });
+const Duration = (description: string) => Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description });
 
 export const PostgresConnector = Type.Object(
   {
@@ -318,7 +318,31 @@ export const Config = Type.Object(
   {
     dataDir: Type.Optional(Type.String({ description: 'Embedded state and runtime.json; default ./.sluice.' })),
     state: Type.Optional(Type.Object({ url: Type.String({ minLength: 1 }) }, strict)),
-    bus: Type.Optional(Type.Object({ kind: Type.Literal('postgres') }, strict)),
+    bus: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Literal('postgres'),
+          retention: Type.Optional(
+            Type.Object(
+              {
+                keepDelivered: Type.Optional(
+                  Duration(
+                    'Changes every subscription of their resource has received stay on the bus this long (for sluice redeliver), then are trimmed. Default "7d".',
+                  ),
+                ),
+                max: Type.Optional(
+                  Duration(
+                    'No change stays on the bus longer, delivered or not: a paused or stuck subscription loses what it had not received (it then gets a backfill of the current state) instead of pinning storage forever. An alert is raised as a subscription approaches it (a quarter of it left). Default "30d".',
+                  ),
+                ),
+              },
+              strict,
+            ),
+          ),
+        },
+        strict,
+      ),
+    ),
     api: Type.Optional(
       Type.Object(
         {

@@ -47,6 +47,26 @@ export async function runBatchCycle(
     if (deps.stopping?.aborted) break;
     const cursor = await deps.state.cursor(sub.id);
     if (head <= cursor.seq) break;
+    // changes retention trimmed before this subscription got them: the need of a backfill is stored first
+    const trimmed = await deps.bus.trimmed(sub.resource);
+    if (cursor.seq < trimmed) {
+      result.gap = { first: cursor.seq + 1n, last: trimmed };
+      deps.logger.error('changes were trimmed by retention before delivery; the current state follows as a backfill', {
+        subscription: sub.id,
+        firstSeq: result.gap.first.toString(),
+        lastSeq: result.gap.last.toString(),
+      });
+      await deps.onGap?.(sub.id, result.gap);
+      cursor.seq = trimmed;
+      if (head <= cursor.seq) {
+        // nothing after the gap yet: the cursor moves past it with an empty intent (no file)
+        const empty = { subscription: sub.id, resource: sub.resource, tick: tick.toISOString(), windowFrom };
+        const intent: DeliveryIntent = { ...empty, fromSeq: cursor.seq, toSeq: cursor.seq, fields: [] };
+        await deps.state.beginIntent(intent);
+        await deps.state.completeIntent(intent, []);
+        break;
+      }
+    }
     const limit = cursor.seq + BigInt(sub.maxRowsPerFile);
     const grant = sub.grant ? await sub.grant(tick) : { fields: sub.fields, denied: [] };
     result.denied = grant.denied;
@@ -70,6 +90,13 @@ export async function runBatchCycle(
     };
     await deps.state.beginIntent(intent);
     deps.checkpoint?.('intent-committed');
+    // retention may have trimmed between reading the cursor and committing the intent (never after: it keeps what
+    // an open intent covers)
+    const overtaken = await deps.bus.trimmed(sub.resource);
+    if (overtaken > intent.fromSeq) {
+      result.gap = { first: intent.fromSeq + 1n, last: overtaken };
+      await deps.onGap?.(sub.id, result.gap);
+    }
     await executeIntent(sub, intent, deps, result, signal);
   }
   return result;

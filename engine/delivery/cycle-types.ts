@@ -50,6 +50,12 @@ export interface CycleDeps {
   checkpoint?: (point: CyclePoint) => void;
   /** Aborted when the engine drains: the file in progress is finished, no further one is started. */
   stopping?: AbortSignal;
+  /**
+   * Retention trimmed changes the subscription had not received (seqs `first`..`last`): called, and awaited, before
+   * the cycle moves past them — the composition root stores that the subscription needs a backfill of the current
+   * state.
+   */
+  onGap?: (subscription: string, gap: { first: bigint; last: bigint }) => Promise<void>;
 }
 
 export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';
@@ -79,4 +85,6 @@ export interface CycleResult {
   netted: number;
   /** Rows held back by the quality policy. */
   held: number;
+  /** Changes trimmed by retention before this subscription received them (it gets a backfill instead). */
+  gap?: { first: bigint; last: bigint };
 }

@@ -54,6 +54,15 @@ export async function runRedelivery(
       { details: { subscription: sub.id, cursor: cursor.toString() } },
     );
   }
+  const trimmed = await deps.bus.trimmed(sub.resource);
+  if (fromSeq < trimmed) {
+    throw new SluiceError(
+      'USAGE',
+      `changes up to _seq ${trimmed} of "${sub.resource}" are no longer on the bus (bus.retention); ` +
+        `re-deliver from _seq ${trimmed + 1n} on, or ask for a backfill (sluice backfill ${sub.id})`,
+      { details: { subscription: sub.id, trimmed: trimmed.toString() } },
+    );
+  }
   if (fromSeq >= toSeq) {
     throw new SluiceError('USAGE', `nothing to re-deliver: the range _seq ${fromSeq + 1n}-${toSeq} is empty`, {
       details: { subscription: sub.id },

@@ -32,7 +32,19 @@ export interface Bus {
   sourceCheckpoint(source: string): Promise<string | null>;
   /** The highest seq of a resource (0n when empty). */
   head(resource: string): Promise<bigint>;
-  /** Events of a resource with fromExclusive < seq ≤ toInclusive in seq order, in pages of at most `pageSize`. */
+  /**
+   * Retention: deletes a resource's events with seq ≤ `upToSeq` that were appended before `appendedBefore` — always
+   * a prefix of its log (seqs and append times grow together). Whole storage units go: an adapter may keep a few
+   * such events that share a unit with later ones. Returns the highest seq no longer held (never lower than before)
+   * and the number of events deleted by this call.
+   */
+  trim(resource: string, opts: { upToSeq: bigint; appendedBefore: Date }): Promise<{ trimmed: bigint; events: number }>;
+  /** The highest seq of a resource no longer held (trimmed by retention); 0n when nothing was trimmed. */
+  trimmed(resource: string): Promise<bigint>;
+  /**
+   * Events of a resource with fromExclusive < seq ≤ toInclusive in seq order, in pages of at most `pageSize`
+   * (`fromExclusive` at or past `trimmed(resource)`: a trimmed range is gone).
+   */
   read(
     resource: string,
     fromExclusive: bigint,

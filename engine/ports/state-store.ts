@@ -172,6 +172,8 @@ export interface StateStore {
   }): Promise<SubscriptionStart>;
   /** The subscription's backfill has been handed (durably) to its source. */
   backfillRequested(subscription: string): Promise<void>;
+  /** Stores that a registered subscription needs a backfill (why), until `backfillRequested`. */
+  requireBackfill(subscription: string, why: string): Promise<void>;
   /** The subscription's open intent of that kind (a cycle's by default), left by a run that did not finish. */
   openIntent(subscription: string, kind?: IntentKind): Promise<DeliveryIntent | null>;
   /** Commits the plan before any file is written (STATE_CORRUPT when one of its kind is open already). */

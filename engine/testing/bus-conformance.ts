@@ -104,6 +104,32 @@ export function busConformance(test: TestFn, name: string, factory: () => Promis
     t.is(await bus.head('orders'), 2n);
   });
 
+  it('trim: a prefix appended before the instant and at or below the seq goes; the rest reads as before', async (t, bus) => {
+    t.is(await bus.trimmed('people'), 0n);
+    await bus.append('src', [event('people', p(0)), event('people', p(1))]); // seqs 1-2
+    await bus.append('src', [event('people', p(2)), event('orders', p(3))]); // seq 3
+    const later = new Date(Date.now() + 60_000);
+    t.deepEqual(await bus.trim('people', { upToSeq: 3n, appendedBefore: new Date(0) }), { trimmed: 0n, events: 0 });
+    t.deepEqual(await bus.trim('people', { upToSeq: 2n, appendedBefore: later }), { trimmed: 2n, events: 2 });
+    t.is(await bus.trimmed('people'), 2n);
+    t.deepEqual(
+      (await readAll(bus, 'people', 2n)).map((e) => [e.seq, e.position]),
+      [['3', p(2)]],
+    );
+    t.deepEqual(
+      (await readAll(bus, 'people')).map((e) => e.seq),
+      ['3'],
+      'a read from before the trimmed point starts after it',
+    );
+    t.is(await bus.head('people'), 3n, 'the head is not trimmed');
+    t.is(await bus.trimmed('orders'), 0n, 'per resource');
+    await bus.append('src', [event('people', p(4))]); // seq 4
+    t.deepEqual(await bus.trim('people', { upToSeq: 1n, appendedBefore: later }), { trimmed: 2n, events: 0 });
+    t.deepEqual(await bus.trim('people', { upToSeq: 4n, appendedBefore: later }), { trimmed: 4n, events: 2 });
+    t.deepEqual(await readAll(bus, 'people'), []);
+    t.deepEqual((await bus.append('src', [event('people', p(5))])).heads, { people: 5n }, 'seqs go on');
+  });
+
   it('replaying the same batch stores nothing twice', async (t, bus) => {
     const batch = [event('people', p(0)), event('people', p(1)), event('orders', p(2))];
     t.is((await bus.append('src', batch)).appended, 3);

@@ -1,7 +1,7 @@
 import type { ChangeEvent, SourceEvent } from '../../schemas/index.ts';
 import type { AppendResult, Bus } from '../ports/index.ts';
 
-type Stored = Omit<ChangeEvent, 'resource'>;
+type Stored = Omit<ChangeEvent, 'resource'> & { appendedAt: number };
 
 /**
  * In-memory {@link Bus} with the Postgres adapter's semantics: per-source idempotency by position (events whose
@@ -15,6 +15,8 @@ export class MemoryBus implements Bus {
   private readonly log = new Map<string, Stored[]>();
 
   private readonly checkpoints = new Map<string, string>();
+  /** Per resource: how many of its first events were trimmed (seq n lives at index n - 1 - trimmed). */
+  private readonly cut = new Map<string, number>();
 
   async append(
     source: string,
@@ -45,7 +47,7 @@ export class MemoryBus implements Bus {
       heads[resource] = seq;
       let list = this.log.get(resource);
       if (!list) this.log.set(resource, (list = []));
-      list.push({ ...event, seq: seq.toString() });
+      list.push({ ...event, seq: seq.toString(), appendedAt: Date.now() });
     }
     for (const [resource, seq] of Object.entries(heads)) this.heads.set(resource, seq);
     this.positions.set(source, fresh[fresh.length - 1]!.position);
@@ -61,6 +63,27 @@ export class MemoryBus implements Bus {
     return this.positions.get(source) || null;
   }
 
+  async trim(
+    resource: string,
+    opts: { upToSeq: bigint; appendedBefore: Date },
+  ): Promise<{ trimmed: bigint; events: number }> {
+    const list = this.log.get(resource) ?? [];
+    let n = 0;
+    while (
+      n < list.length &&
+      BigInt(list[n]!.seq) <= opts.upToSeq &&
+      list[n]!.appendedAt < opts.appendedBefore.getTime()
+    )
+      n++;
+    list.splice(0, n);
+    this.cut.set(resource, (this.cut.get(resource) ?? 0) + n);
+    return { trimmed: BigInt(this.cut.get(resource) ?? 0), events: n };
+  }
+
+  async trimmed(resource: string): Promise<bigint> {
+    return BigInt(this.cut.get(resource) ?? 0);
+  }
+
   async head(resource: string): Promise<bigint> {
     return this.heads.get(resource) ?? 0n;
   }
@@ -74,15 +97,16 @@ export class MemoryBus implements Bus {
     const pageSize = opts.pageSize ?? 10_000;
     if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer`);
     const list = this.log.get(resource) ?? [];
-    let after = fromExclusive;
+    const cut = BigInt(this.cut.get(resource) ?? 0);
+    let after = fromExclusive < cut ? cut : fromExclusive;
     while (after < toInclusive) {
       opts.signal?.throwIfAborted();
-      // seq n lives at index n - 1: the log of a resource is dense from 1.
-      const start = after < 0n ? 0 : Number(after);
-      const end = toInclusive < BigInt(list.length) ? Number(toInclusive) : list.length;
+      // seq n lives at index n - 1 - cut: the log of a resource is dense from cut + 1.
+      const start = Number(after - cut);
+      const end = toInclusive - cut < BigInt(list.length) ? Number(toInclusive - cut) : list.length;
       const page = list.slice(start, Math.min(end, start + pageSize));
       if (page.length === 0) return;
-      yield page.map((e) => ({ ...structuredClone(e), resource }));
+      yield page.map(({ appendedAt: _appendedAt, ...e }) => ({ ...structuredClone(e), resource }));
       after = BigInt(page[page.length - 1]!.seq);
     }
   }

@@ -138,6 +138,11 @@ export class MemoryStateStore implements StateStore {
     return start;
   }
 
+  async requireBackfill(subscription: string, why: string): Promise<void> {
+    const known = this.subscriptions.get(subscription);
+    if (known) known.backfill = why;
+  }
+
   async backfillRequested(subscription: string): Promise<void> {
     const known = this.subscriptions.get(subscription);
     if (known) known.backfill = null;

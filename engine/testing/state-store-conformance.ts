@@ -172,6 +172,13 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
       head: 60n,
     });
     t.deepEqual(added, { created: false, backfill: 'fields added: b, c' });
+    await state.backfillRequested('sub-late');
+    await state.requireBackfill('sub-late', 'changes _seq 61-70 trimmed by retention before delivery');
+    t.deepEqual(
+      await state.registerSubscription({ subscription: 'sub-late', resource: 'r', fields: ['a', 'b', 'c'], head: 70n }),
+      { created: false, backfill: 'changes _seq 61-70 trimmed by retention before delivery' },
+      'a need stored while running is found at the next start',
+    );
   });
 
   it('registerSubscription: a subscription with a cursor from before is known, without a backfill', async (t, state) => {

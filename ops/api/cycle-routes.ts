@@ -16,6 +16,8 @@ export interface CycleView extends SubscriptionCycle {
   lagSeconds: number | null;
   /** Events on the bus not yet delivered. */
   backlogEvents: number | null;
+  /** Seconds until bus.retention.max trims the oldest change it has not received. */
+  retentionLeftSeconds: number | null;
 }
 
 /** What a run started on request delivered. */

@@ -139,6 +139,11 @@ async function list(o: Options): Promise<number> {
           `${c.subscription}: paused${c.paused.by ? ` by ${c.paused.by}` : ''} at ${c.paused.at}${c.paused.reason ? `: ${c.paused.reason}` : ''}`,
         );
       if (c.lastRun?.error) out(`${c.subscription}: last run failed: ${c.lastRun.error}`);
+      if (c.backlogEvents && c.retentionLeftSeconds !== null && c.state !== 'running' && c.state !== 'idle') {
+        out(
+          `${c.subscription}: ${duration(Math.max(0, c.retentionLeftSeconds))} left before bus.retention.max trims changes it has not received`,
+        );
+      }
     }
   }
   return cycles.some((c) => c.state === 'failing') ? EXIT.NEGATIVE : EXIT.OK;

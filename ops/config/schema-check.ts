@@ -58,7 +58,7 @@ export function schemaCheck(doc: unknown): { issues: ConfigIssue[]; typed: boole
 /** Readable forms of the non-id patterns of the contract (an id has its own message). */
 const PATTERN_HINTS: Record<string, string> = {
   '^[^:]+:[0-9]{1,5}$': 'must be host:port, e.g. 127.0.0.1:7300',
-  '^[0-9]+(ms|s|m)$': 'must be a duration such as "500ms", "30s" or "5m"',
+  '^[0-9]+(ms|s|m|h|d)$': 'must be a duration such as "500ms", "30s", "5m", "12h" or "7d"',
 };
 
 /** `a string`, `an integer`, … — never the value itself, which may come from the environment. */

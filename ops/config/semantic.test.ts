@@ -152,7 +152,7 @@ test('structural messages read as sentences, not as ajv keywords', (t) => {
       .sort(),
     [
       'api.listen: "localhost" must be host:port, e.g. 127.0.0.1:7300',
-      'drainTimeout: "30 seconds" must be a duration such as "500ms", "30s" or "5m"',
+      'drainTimeout: "30 seconds" must be a duration such as "500ms", "30s", "5m", "12h" or "7d"',
       'subscribers[0].clearance: 7 is out of range: must be between 0 and 4',
       // the example's name is granted for purpose relief-audit only: an empty purpose is not it
       'subscriptions[0].fields[1]: field "name" is granted only for purposes relief-audit (this subscription: )',

@@ -63,6 +63,25 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  private readonly trimmed = new Counter({
+    name: 'sluice_bus_trimmed_events_total',
+    help: 'Events deleted from the bus by retention (bus.retention.keepDelivered and max)',
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
+  private readonly retentionLeft = new Gauge({
+    name: 'sluice_subscription_retention_left_seconds',
+    help: 'Seconds until the oldest change the subscription has not received is trimmed by bus.retention.max (alert when low: a paused or stuck subscription)',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+  private readonly gaps = new Counter({
+    name: 'sluice_retention_gaps_total',
+    help: 'Times retention trimmed changes a subscription had not received (it got a backfill of the current state)',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+  });
+
   private readonly schemaVersion = new Gauge({
     name: 'sluice_resource_schema_version',
     help: "The schema version of each resource's latest shape its stream reported (moves when its table's DDL changes shared columns)",
@@ -202,6 +221,18 @@ export class EngineMetrics {
   onRedelivery(subscription: string, result: CycleResult): void {
     this.rows.inc({ subscription }, result.rows);
     for (const [strategy, n] of Object.entries(result.masked)) this.masked.inc({ strategy }, n);
+  }
+
+  onTrimmed(resource: string, events: number): void {
+    this.trimmed.inc({ resource }, events);
+  }
+
+  onRetentionLeft(subscription: string, seconds: number): void {
+    this.retentionLeft.set({ subscription }, seconds);
+  }
+
+  onGap(subscription: string): void {
+    this.gaps.inc({ subscription });
   }
 
   onTickSkipped(subscription: string): void {

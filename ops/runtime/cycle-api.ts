@@ -37,6 +37,8 @@ export interface CycleApiDeps {
   /** The resource of each subscription the engine runs. */
   resourceOf: (subscription: string) => string;
   pool: pg.Pool;
+  /** bus.retention.max: what a subscription's lag is measured against. */
+  retentionMaxMs: number;
   /** Runs a re-delivery in turn with the subscription's cycles. */
   redeliver: (id: string, req: RedeliveryRequest) => Promise<CycleResult & { fromSeq?: string; toSeq?: string }>;
 }
@@ -64,7 +66,9 @@ export function cycleApi(d: CycleApiDeps): CycleApi {
         : last?.outcome === 'failed'
           ? 'failing'
           : 'idle';
-    return { ...c, resource, state, lastRun: last, nextRun: d.runner.nextRun(id)?.toISOString() ?? null, ...lag };
+    const retentionLeftSeconds = lag.lagSeconds === null ? null : Math.round(d.retentionMaxMs / 1000 - lag.lagSeconds);
+    const nextRun = d.runner.nextRun(id)?.toISOString() ?? null;
+    return { ...c, resource, state, lastRun: last, nextRun, ...lag, retentionLeftSeconds };
   };
   return {
     list: () => Promise.all(d.runner.subscriptions().map(view)),

@@ -35,6 +35,9 @@ import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleRunner, type CyclePlan } from './cycle-runner.ts';
 import { cycleApi } from './cycle-api.ts';
+import { Retention } from './retention.ts';
+import { subscriptionLag } from './subscription-lag.ts';
+import { parseDuration } from '../config/duration.ts';
 import type { EngineStatus } from './status.ts';
 import type { FieldsView } from '../api/subscription-routes.ts';
 import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscriptions.ts';
@@ -395,6 +398,15 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       bus,
       state,
       sink,
+      // retention trimmed changes a subscription had not received: the need of a backfill is stored before the
+      // cycle moves past them, then requested
+      onGap: async (id: string, gap: { first: bigint; last: bigint }) => {
+        const why = `changes _seq ${gap.first}-${gap.last} trimmed by retention before delivery`;
+        await state.requireBackfill(id, why);
+        metrics.onGap(id);
+        backfills.set(id, why);
+        void requestBackfills().then(scheduleBackfills);
+      },
       logger: log.child({ component: 'delivery' }),
       ...(crash
         ? { checkpoint: (p: CyclePoint) => (p === crash ? process.kill(process.pid, 'SIGKILL') : undefined) }
@@ -457,6 +469,22 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     cycles.runner = runner;
     cleanups.push(() => runner.drain());
     const caughtUp = await runner.start([...subs.keys()].map(planOf));
+    const retention = new Retention({
+      bus,
+      state,
+      policy: retentionPolicy(cfg),
+      resources: () =>
+        cfg.resources.map((r) => ({
+          resource: r.id,
+          subscriptions: [...subs.values()].filter((s) => s.resource === r.id).map((s) => s.id),
+        })),
+      lagSeconds: async (id) => (await subscriptionLag(pool, subs.get(id)!.resource, id)).lagSeconds,
+      log: log.child({ component: 'retention' }),
+      onTrimmed: (resource, n) => metrics.onTrimmed(resource, n),
+      onRetentionLeft: (id, s) => metrics.onRetentionLeft(id, s),
+    });
+    retention.start();
+    cleanups.push(() => retention.stop());
 
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
@@ -565,6 +593,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         resourceOf: (id) => subs.get(id)!.resource,
         pool,
         redeliver,
+        retentionMaxMs: retentionPolicy(cfg).maxMs,
       }),
       rotateKey: async (id, kind) => {
         if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
@@ -618,4 +647,13 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     await cleanup();
     throw e;
   }
+}
+
+/** `bus.retention` with its defaults: delivered changes kept 7 days, none longer than 30. */
+function retentionPolicy(cfg: Config) {
+  const r = cfg.bus?.retention;
+  return {
+    keepDeliveredMs: parseDuration(r?.keepDelivered, 7 * 86_400_000),
+    maxMs: parseDuration(r?.max, 30 * 86_400_000),
+  };
 }

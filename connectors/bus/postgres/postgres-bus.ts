@@ -341,6 +341,33 @@ export class PostgresBus implements Bus {
     return rows[0]?.checkpoint ?? null;
   }
 
+  async trim(
+    resource: string,
+    opts: { upToSeq: bigint; appendedBefore: Date },
+  ): Promise<{ trimmed: bigint; events: number }> {
+    // whole rows only (a row holding seqs past upToSeq stays); rows are a prefix by seq and by append time
+    const { rows } = await this.pool.query<{ trimmed: string | null; events: string }>(
+      `with gone as (
+         delete from sluice_bus_batches
+          where resource = $1 and first_seq <= $2 and last_seq <= $2 and appended_at < $3
+         returning last_seq, last_seq - first_seq + 1 as n)
+       update sluice_bus_heads h
+          set trimmed = greatest(h.trimmed, coalesce((select max(last_seq) from gone), 0))
+        where h.resource = $1
+       returning h.trimmed::text as trimmed, (select coalesce(sum(n), 0) from gone)::text as events`,
+      [resource, opts.upToSeq.toString(), opts.appendedBefore],
+    );
+    return { trimmed: BigInt(rows[0]?.trimmed ?? 0), events: Number(rows[0]?.events ?? 0) };
+  }
+
+  async trimmed(resource: string): Promise<bigint> {
+    const { rows } = await this.pool.query<{ trimmed: string }>(
+      'select trimmed::text as trimmed from sluice_bus_heads where resource = $1',
+      [resource],
+    );
+    return BigInt(rows[0]?.trimmed ?? 0);
+  }
+
   async head(resource: string): Promise<bigint> {
     const { rows } = await this.pool.query<{ seq: string }>('select seq from sluice_bus_heads where resource = $1', [
       resource,
@@ -404,7 +431,9 @@ export class PostgresBus implements Bus {
     // the next page rather than fetched again, so small pages over large rows stay linear.
     let buffer: ChangeEvent[] = [];
     let start = 0;
-    let fetched = fromExclusive < 0n ? 0n : fromExclusive; // the highest seq in (or yielded from) the buffer
+    // the highest seq in (or yielded from) the buffer; a trimmed range is gone, reading starts after it
+    const cut = await this.trimmed(resource);
+    let fetched = fromExclusive < cut ? cut : fromExclusive;
     let exhausted = fetched >= toInclusive;
     for (;;) {
       opts.signal?.throwIfAborted();

@@ -19,9 +19,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   try {
     await fh.writeFile(bytes);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
   }
+  await fh.close();
   return publishAtomic(tmp, path, sha256(bytes));
 }
 

@@ -53,7 +53,8 @@ port.on('message', (req: EncoderRequest) => {
     try {
       reply = await handle(req);
     } catch (e) {
-      reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) };
+      const code = (e as NodeJS.ErrnoException | undefined)?.code;
+      reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), ...(code ? { code } : {}) };
     }
     if (reply) port.postMessage(reply);
   });

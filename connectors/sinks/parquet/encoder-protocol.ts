@@ -10,4 +10,5 @@ export type EncoderRequest = { id: number; file: number } & (
 );
 
 export type EncoderReply =
-  { id: number; ok: true; issues?: QualityIssue[]; result?: StreamResult } | { id: number; ok: false; error: string };
+  | { id: number; ok: true; issues?: QualityIssue[]; result?: StreamResult }
+  | { id: number; ok: false; error: string; code?: string };

@@ -51,7 +51,8 @@ export class EncoderThread {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.ok) p.resolve(reply);
-      else p.reject(new Error(`Parquet encoder: ${reply.error}`));
+      else
+        p.reject(Object.assign(new Error(`Parquet encoder: ${reply.error}`), reply.code ? { code: reply.code } : {}));
     });
     const fail = (e: Error) => {
       if (this.worker === worker) this.worker = null;

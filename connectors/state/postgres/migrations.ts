@@ -301,4 +301,9 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       alter table sluice_deliveries add column redelivery_of jsonb;
     `,
   },
+  {
+    version: 11,
+    name: 'bus retention: how far each resource has been trimmed',
+    sql: `alter table sluice_bus_heads add column trimmed bigint not null default 0;`,
+  },
 ];

@@ -186,6 +186,10 @@ export class PostgresStateStore implements StateStore {
     });
   }
 
+  async requireBackfill(subscription: string, why: string): Promise<void> {
+    await this.pool.query('update sluice_subscriptions set backfill = $2 where subscription = $1', [subscription, why]);
+  }
+
   async backfillRequested(subscription: string): Promise<void> {
     await this.pool.query('update sluice_subscriptions set backfill = null where subscription = $1', [subscription]);
   }
