@@ -277,6 +277,20 @@ export const BatchDelivery = Type.Object(
     ),
     format: Type.Optional(Type.Literal('parquet')),
     compression: Type.Optional(Type.Union([Type.Literal('zstd'), Type.Literal('snappy'), Type.Literal('none')])),
+    partSize: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]+(KB|MB|GB)$',
+        description:
+          'A batch file larger than this is split into parts <stem>.p001.parquet, … under one manifest (KB, MB, GB are powers of 1024; a part may pass it by up to two row groups). Default "1GB".',
+      }),
+    ),
+    rowGroupRows: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_048_576,
+        description: 'Rows per Parquet row group (memory while writing is one row group). Default 65536.',
+      }),
+    ),
     dir: Type.String({ description: 'Output directory; files land in <dir>/<subscription>/.' }),
   },
   strict,

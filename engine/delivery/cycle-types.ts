@@ -18,6 +18,10 @@ export interface BatchSubscription {
    * `changes` (default): every change; `latest`: the net effect per key within the cycle (net-effect.ts).
    */
   incremental?: 'changes' | 'latest';
+  /** Split a file into parts of about this many bytes (`<stem>.p001.parquet`, …); one file when not given. */
+  partBytes?: number;
+  /** Rows per row group (default: the sink's). */
+  rowGroupRows?: number;
   /** Upper bound on rows per file; a larger backlog becomes several files in one tick. */
   maxRowsPerFile: number;
   /**

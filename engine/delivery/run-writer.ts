@@ -135,7 +135,13 @@ export async function writeRun(
       for (const v of b.values[c]!) into.push(v);
     }
     buffered += b.rows;
-    file.writer ??= await deps.sink.open({ subscription: sub.id, columns, compression: sub.compression });
+    file.writer ??= await deps.sink.open({
+      subscription: sub.id,
+      columns,
+      compression: sub.compression,
+      ...(sub.rowGroupRows ? { rowGroupRows: sub.rowGroupRows } : {}),
+      ...(sub.partBytes ? { partBytes: sub.partBytes } : {}),
+    });
     while (buffered >= file.writer.groupRows) await writeGroup(file.writer, file.writer.groupRows);
     return null;
   };
@@ -196,7 +202,7 @@ export async function writeRun(
         first ??= e;
         last = e;
         lastSeq = BigInt(e.seq);
-        if (pending.length >= deps.sink.groupRows) {
+        if (pending.length >= (sub.rowGroupRows ?? deps.sink.groupRows)) {
           const again = await step();
           if (again) return await restart(again);
         }

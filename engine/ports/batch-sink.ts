@@ -5,6 +5,10 @@ export interface BatchFileSpec {
   subscription: string;
   columns: ColumnSpec[];
   compression?: 'zstd' | 'snappy' | 'none';
+  /** Rows per row group (default: the sink's `groupRows`). */
+  rowGroupRows?: number;
+  /** Split the file into parts of about this many bytes (`<stem>.p001.parquet`, …); one file when not given. */
+  partBytes?: number;
 }
 
 /** How a finished file is named and described: known once its last row is written. */

@@ -67,7 +67,7 @@ export class MemoryBatchSink implements BatchSink {
   async open(spec: BatchFileSpec): Promise<BatchFileWriter> {
     const values: (string | null)[][] = spec.columns.map(() => []);
     const groups: number[] = [];
-    const groupRows = this.groupRows;
+    const groupRows = spec.rowGroupRows ?? this.groupRows;
     const record = (w: WrittenBatch) => {
       this.writes.push(w);
       this.files.set(w.path, w);

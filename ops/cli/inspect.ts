@@ -82,7 +82,7 @@ function inspect(file: string, o: InspectOptions): number {
 /** Compares the file with the sha256 its manifest (`<stem>.manifest.json` beside it) records. */
 function manifestCheck(file: string, bytes: Uint8Array) {
   const name = basename(file);
-  const stem = name.replace(/(\.p\d{3})?\.parquet$/, '');
+  const stem = name.replace(/(\.p\d{3,})?\.parquet$/, '');
   const manifest = join(dirname(file), `${stem}.manifest.json`);
   if (!existsSync(manifest)) return null;
   let m: { parts?: { file: string; sha256: string }[] };

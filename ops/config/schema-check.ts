@@ -58,6 +58,7 @@ export function schemaCheck(doc: unknown): { issues: ConfigIssue[]; typed: boole
 /** Readable forms of the non-id patterns of the contract (an id has its own message). */
 const PATTERN_HINTS: Record<string, string> = {
   '^[^:]+:[0-9]{1,5}$': 'must be host:port, e.g. 127.0.0.1:7300',
+  '^[0-9]+(KB|MB|GB)$': 'must be a size such as "512KB", "256MB" or "1GB"',
   '^[0-9]+(ms|s|m|h|d)$': 'must be a duration such as "500ms", "30s", "5m", "12h" or "7d"',
 };
 

@@ -5,6 +5,7 @@ import { decideGrant, type Grant } from '../../engine/rules/grant.ts';
 import { join } from 'node:path';
 import { PostgresSource, type PostgresResource } from '../../connectors/sources/postgres/postgres-source.ts';
 import { parseDuration } from '../config/duration.ts';
+import { parseSize } from '../config/size.ts';
 import type { Config, ResourceConfig } from '../../schemas/index.ts';
 import type { GeneralizeOptions } from '../../engine/masking/index.ts';
 import { formatPath } from '../config/issues.ts';
@@ -92,6 +93,8 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
       ...(subscriber?.publicKey ? { recipientKey: subscriber.publicKey } : {}),
       compression: s.delivery.compression ?? 'zstd',
       incremental: s.delivery.incremental ?? 'changes',
+      partBytes: parseSize(s.delivery.partSize, 1024 ** 3),
+      ...(s.delivery.rowGroupRows ? { rowGroupRows: s.delivery.rowGroupRows } : {}),
       maxRowsPerFile: MAX_ROWS_PER_FILE,
       cadence: s.delivery.cadence,
       timezone: s.delivery.timezone ?? 'UTC',

@@ -5,14 +5,14 @@
  * reads the bus and masks.
  */
 import { parentPort } from 'node:worker_threads';
-import { ParquetStreamWriter } from './stream-writer.ts';
+import { PartedFile } from './parted-file.ts';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.ts';
 
 const port = parentPort!;
-const files = new Map<number, ParquetStreamWriter>();
+const files = new Map<number, PartedFile>();
 
 /** The file a request names; one opened before this thread started (the previous one died) is gone. */
-function fileOf(req: EncoderRequest): ParquetStreamWriter {
+function fileOf(req: EncoderRequest): PartedFile {
   const w = files.get(req.file);
   if (!w) throw new Error(`file ${req.file} is not open in this encoder thread (it was restarted)`);
   return w;
@@ -21,13 +21,13 @@ function fileOf(req: EncoderRequest): ParquetStreamWriter {
 async function handle(req: EncoderRequest): Promise<EncoderReply | null> {
   switch (req.op) {
     case 'create': {
-      files.set(req.file, await ParquetStreamWriter.create(req.path, req.options));
+      files.set(req.file, await PartedFile.create(req.path, req.options, req.partBytes));
       return { id: req.id, ok: true };
     }
     case 'group': {
       // answered once the group is built; the next request waits until the encoder has taken it. A group that
       // cannot be built is answered with the error; one whose encoding fails later fails the file's next request.
-      const { issues, submit } = fileOf(req).prepareGroup(req.values, 0, req.rows);
+      const { issues, submit } = await fileOf(req).prepareGroup(req.values, req.rows);
       port.postMessage({ id: req.id, ok: true, issues } satisfies EncoderReply);
       await submit().catch(() => {});
       return null;

@@ -6,7 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.ts';
-import type { StreamOptions, StreamResult } from './stream-writer.ts';
+import type { PartResult } from './parted-file.ts';
+import type { StreamOptions } from './stream-writer.ts';
 import type { QualityIssue } from './types.ts';
 
 type Pending = { resolve: (r: EncoderReply & { ok: true }) => void; reject: (e: Error) => void };
@@ -18,10 +19,13 @@ export class EncoderThread {
   private nextId = 1;
   private nextFile = 1;
 
-  /** A file streamed by the encoder thread; the same methods as ParquetStreamWriter. */
-  async create(path: string, options: StreamOptions): Promise<ThreadFile> {
+  /**
+   * A file streamed by the encoder thread, in parts of about `partBytes` (parted-file.ts; one part when not given):
+   * the same methods as ParquetStreamWriter.
+   */
+  async create(path: string, options: StreamOptions, partBytes?: number): Promise<ThreadFile> {
     const file = this.nextFile++;
-    await this.request(file, { op: 'create', path, options });
+    await this.request(file, { op: 'create', path, options, ...(partBytes !== undefined ? { partBytes } : {}) });
     return new ThreadFile(this, file, options.rowGroupRows ?? 65536);
   }
 
@@ -79,7 +83,8 @@ export class ThreadFile {
     return reply.issues ?? [];
   }
 
-  async finish(metadata: Record<string, string>): Promise<StreamResult> {
+  /** Every part's footer with `metadata`; the parts as written, in order. */
+  async finish(metadata: Record<string, string>): Promise<{ parts: PartResult[]; quality: QualityIssue[] }> {
     return (await this.thread.request(this.file, { op: 'finish', metadata })).result!;
   }
 

@@ -43,6 +43,11 @@ export class ParquetStreamWriter {
   private queued: Item | null = null;
   private wanted: ((item: Item) => void) | null = null;
   private failure: Error | null = null;
+  /** Sizes of the chunks the encoder handed out so far (chunk i holds row group i), and who waits for the next. */
+  private readonly chunkSizes: number[] = [];
+  private chunkWaiters: (() => void)[] = [];
+  private ended: Promise<void> | null = null;
+  private outputDone = false;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -126,14 +131,37 @@ export class ParquetStreamWriter {
   }
 
   /**
+   * The bytes of the file through row group `group` (0-based), once the encoder has handed them out — the same
+   * number whenever it is asked (deterministic), so a size limit decided on it splits the same way every time.
+   */
+  async bytesThrough(group: number): Promise<number> {
+    while (this.chunkSizes.length <= group) {
+      if (this.failure) throw this.failure;
+      if (this.outputDone) throw new RangeError(`the file has ${this.chunkSizes.length} row groups, not ${group + 1}`);
+      await new Promise<void>((resolve) => this.chunkWaiters.push(resolve));
+    }
+    let n = 0;
+    for (let i = 0; i <= group; i++) n += this.chunkSizes[i]!;
+    return n;
+  }
+
+  /** Ends the encoding (the footer is held back, small, until `finish`): the WASM encoder is released. */
+  end(): Promise<void> {
+    this.ended ??= (async () => {
+      if (!this.failure) this.offer('end');
+      await this.drained.catch(() => {});
+    })();
+    return this.ended;
+  }
+
+  /**
    * Ends the file: the footer, with `metadata` added to the key-value metadata given at create (all of it sorted —
    * the bytes as if it had all been given up front), fsync, close.
    */
   async finish(metadata: Record<string, string> = {}): Promise<StreamResult> {
     const footer = (tail: Uint8Array) =>
       Object.keys(metadata).length > 0 ? withKeyValueMetadata(tail, metadata, true) : sortKeyValueMetadata(tail, true);
-    if (!this.failure) this.offer('end');
-    await this.drained.catch(() => {});
+    await this.end();
     let sha256: string;
     try {
       if (this.failure) throw this.failure;
@@ -168,6 +196,12 @@ export class ParquetStreamWriter {
     else this.queued = item;
   }
 
+  private wakeChunkWaiters(): void {
+    const waiting = this.chunkWaiters;
+    this.chunkWaiters = [];
+    for (const w of waiting) w();
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
     const q = this.queued;
@@ -179,12 +213,17 @@ export class ParquetStreamWriter {
     try {
       const output = await stream;
       for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
+        this.chunkSizes.push(chunk.length);
+        this.wakeChunkWaiters();
         if (this.held) await this.put(this.held);
         this.held = chunk;
       }
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
       throw this.failure;
+    } finally {
+      this.outputDone = true;
+      this.wakeChunkWaiters();
     }
   }
 
