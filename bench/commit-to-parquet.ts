@@ -1,6 +1,7 @@
 /**
- * Benchmark: time for N changes (default 100k) to go from commit on the provider to a delivered Parquet file, on
- * real components (embedded PostgreSQL provider + state DB, pgoutput slot, Postgres bus, masked Parquet).
+ * Benchmark: time for N changes (default 100k; a mixed workload of 60 % inserts, 30 % updates, 10 % deletes in
+ * transactions of 1,000 changes) to go from commit on the provider to a delivered Parquet file, on real components
+ * (embedded PostgreSQL provider + state DB, pgoutput slot, Postgres bus, masked Parquet).
  * References measured in the same run: the provider's own commit time, PostgreSQL's server-side pgoutput decode of
  * the same WAL (pg_logical_slot_peek_binary_changes on a second slot), and DuckDB writing the same rows to Parquet.
  *
@@ -19,6 +20,7 @@ import { startPostgres, waitFor } from '../test/helpers/postgres.ts';
 const N = Number(process.env.BENCH_CHANGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TX_ROWS = 1000;
+const PRELOAD = 20_000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
@@ -38,22 +40,69 @@ export async function benchCommitToParquet() {
     }),
     { logger: createLogger({ level: process.env.SLUICE_LOG_LEVEL ?? 'warn' }) },
   );
+  let nextId = 1;
+  const live: number[] = [];
+  const head = async () => {
+    const { rows: r } = await state.query<{ seq: string }>(
+      "select seq from sluice_bus_heads where resource = 'relief-recipients'",
+    );
+    return Number(r[0]?.seq ?? 0);
+  };
+  const insertRows = async (n: number): Promise<number[]> => {
+    const ids = Array.from({ length: n }, () => nextId++);
+    await provider.query(
+      `insert into relief_recipients (id, name, id_card, mobile, amount, big, paid_at, diagnosis)
+       select g, '王' || g, '11010519491231002X', '138' || lpad(g::text, 8, '0'), g * 1.25, g * 1000003, now(), 'none'
+         from unnest($1::bigint[]) g`,
+      [ids],
+    );
+    return ids;
+  };
+  let prng = 7;
+  const pick = (): number => {
+    prng = (prng * 1103515245 + 12345) % 2147483648;
+    return prng % live.length;
+  };
+  /** One transaction of `n` changes: 60 % inserts, 30 % updates, 10 % deletes of rows that exist. */
+  const mixedTransaction = async (n: number) => {
+    const updates = Math.floor(n * 0.3);
+    const deletes = Math.floor(n * 0.1);
+    const inserts = n - updates - deletes;
+    const updated = new Set<number>();
+    while (updated.size < updates) updated.add(live[pick()]!);
+    const deleted: number[] = [];
+    for (let d = 0; d < deletes; d++) {
+      let i = pick();
+      while (updated.has(live[i]!)) i = pick();
+      deleted.push(live[i]!);
+      live[i] = live[live.length - 1]!;
+      live.pop();
+    }
+    await provider.query('begin');
+    const fresh = await insertRows(inserts);
+    await provider.query(
+      'update relief_recipients set amount = amount + 1, paid_at = now() where id = any($1::bigint[])',
+      [[...updated]],
+    );
+    await provider.query('delete from relief_recipients where id = any($1::bigint[])', [deleted]);
+    await provider.query('commit');
+    live.push(...fresh);
+  };
   const duck = await DuckDBInstance.create(':memory:');
   const dc = await duck.connect();
   const rows: Record<string, number>[] = [];
   try {
     for (let run = 0; run < RUNS; run++) {
-      const base = run * N;
+      // rows to update and delete: inserted and delivered before the clock starts
+      const before = await head();
+      const seed = await insertRows(PRELOAD);
+      await waitFor('the preload on the bus', async () => (await head()) >= before + PRELOAD, 300_000);
+      await engine.runCycle('audit-relief', new Date());
+      const base = await head();
+      live.push(...seed);
       await provider.query(`select pg_create_logical_replication_slot('bench_ref', 'pgoutput')`);
       const t0 = performance.now();
-      for (let i = 0; i < N; i += TX_ROWS) {
-        await provider.query(
-          `insert into relief_recipients (id, name, id_card, mobile, amount, big, paid_at, diagnosis)
-           select g, '王' || g, '11010519491231002X', '138' || lpad(g::text, 8, '0'), g * 1.25, g * 1000003, now(), 'none'
-             from generate_series($1::bigint, $2::bigint) g`,
-          [base + i + 1, base + Math.min(i + TX_ROWS, N)],
-        );
-      }
+      for (let i = 0; i < N; i += TX_ROWS) await mixedTransaction(Math.min(TX_ROWS, N - i));
       const tCommitted = performance.now();
       await waitFor(
         'all changes on the bus',
@@ -119,7 +168,9 @@ export async function benchCommitToParquet() {
 
 export function printCommitToParquet(r: Awaited<ReturnType<typeof benchCommitToParquet>>): void {
   const x = r.median;
-  console.log(`\ncommit → Parquet, ${r.changes} changes (insert, 1000-row transactions), median of ${r.runs} run(s):`);
+  console.log(
+    `\ncommit → Parquet, ${r.changes} changes (60 % insert, 30 % update, 10 % delete; 1000-change transactions), median of ${r.runs} run(s):`,
+  );
   console.log(
     `  end to end (first commit → file renamed)   ${ms(x.endToEnd)}   (${Math.round((r.changes / x.endToEnd) * 1000)} changes/s)`,
   );
