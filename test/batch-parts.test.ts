@@ -1,18 +1,16 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import type { Manifest } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { insertNotes, onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
-let server: TestPostgres;
+const server = sharedPostgres('sluice-parts-');
 let provider: pg.Client;
 let state: pg.Client;
 let engine: Engine;
@@ -20,44 +18,25 @@ let work: string;
 const ROWS = 20_000;
 
 test.before(async () => {
-  server = await startPostgres();
-  ({ client: provider } = await server.database('provider'));
-  await provider.query(RELIEF_DDL);
-  const st = await server.database('state');
-  state = st.client;
-  work = mkdtempSync(join(tmpdir(), 'sluice-parts-'));
-  const config = reliefConfig({
-    dataDir: join(work, 'data'),
-    providerUrl: server.url('provider'),
-    stateUrl: st.url,
-    outDir: join(work, 'out'),
-  });
-  const sub = config.subscriptions[0]!;
+  const f = await reliefFixture(await server.ready(), 'parts', 0);
+  ({ provider, state, work } = f);
+  const sub = f.cfg.subscriptions[0]!;
   sub.fields = ['id', 'notes'];
   delete sub.masks;
   sub.delivery = { ...sub.delivery, partSize: '256KB', rowGroupRows: 1000 };
-  engine = await startEngine(config, { logger: silentLogger });
+  engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
-test.after.always(async () => {
+server.cleanup(async () => {
   await engine?.drain();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test.serial(
   'a batch larger than the part size: parts under one manifest, each listed with its sha256, read whole by DuckDB',
   async (t) => {
-    await provider.query(
-      `insert into relief_recipients (id, notes)
-     select g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) from generate_series(1, ${ROWS}) g`,
-    );
-    await waitFor(`${ROWS} changes on the bus`, async () => {
-      const { rows } = await state.query<{ seq: string }>(
-        "select seq from sluice_bus_heads where resource = 'relief-recipients'",
-      );
-      return Number(rows[0]?.seq ?? 0) >= ROWS;
-    });
+    await insertNotes(provider, ROWS);
+    await onBus(state, ROWS);
     const r = await engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z'));
     t.is(r.rows, ROWS);
     const dir = join(work, 'out', 'audit-relief');

@@ -1,44 +1,31 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { silentLogger } from '../engine/ports/index.ts';
 import type { CycleView } from '../ops/api/cycle-routes.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
-import type { Config } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { waitFor } from './helpers/postgres.ts';
+import { busHead, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
 const YEARLY = '0 0 1 1 *';
-let server: TestPostgres;
-const work = mkdtempSync(join(tmpdir(), 'sluice-cycles-'));
-
-test.before(async () => {
-  server = await startPostgres();
-});
-test.after.always(async () => {
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
+const server = sharedPostgres('sluice-cycles-');
+const works: string[] = [];
+server.cleanup(() => {
+  for (const w of works) rmSync(w, { recursive: true, force: true });
 });
 
 /** A provider and state database of its own, the relief config (yearly cadence: nothing runs unless told). */
 async function setup(name: string) {
-  const { client: provider, url: providerUrl } = await server.database(`${name}_provider`);
-  await provider.query(RELIEF_DDL);
-  const { client: state, url: stateUrl } = await server.database(`${name}_state`);
-  const dir = join(work, name);
-  const config: Config = reliefConfig({ dataDir: join(dir, 'data'), providerUrl, stateUrl, outDir: join(dir, 'out') });
-  config.subscriptions[0]!.delivery.cadence = YEARLY;
+  const f = await reliefFixture(server(), name, 0, YEARLY);
+  works.push(f.work);
+  const { cfg: config, provider, state } = f;
   config.providers[0]!.connector.snapshot = { mode: 'never' };
-  // a provider id of its own: replication slots are named after it, and they are per server
-  config.providers[0]!.id = `civil-${name}`;
-  config.resources[0]!.provider = `civil-${name}`;
-  mkdirSync(dir, { recursive: true });
-  const configFile = join(dir, 'sluice.yaml');
+  const configFile = join(f.work, 'sluice.yaml');
   writeFileSync(configFile, stringify(config));
+  const out = join(f.outDir, 'audit-relief');
   let nextId = 1;
   return {
     config,
@@ -48,14 +35,14 @@ async function setup(name: string) {
     start: () => startEngine(config, { logger: silentLogger }),
     manifests: () => {
       try {
-        return readdirSync(join(dir, 'out', 'audit-relief'))
-          .filter((f) => f.endsWith('.manifest.json'))
+        return readdirSync(out)
+          .filter((m) => m.endsWith('.manifest.json'))
           .sort();
       } catch {
         return [];
       }
     },
-    parquet: (manifest: string) => join(dir, 'out', 'audit-relief', manifest.replace('.manifest.json', '.parquet')),
+    parquet: (manifest: string) => join(out, manifest.replace('.manifest.json', '.parquet')),
     insert: async (n: number) => {
       const ids = Array.from({ length: n }, () => nextId++);
       await provider.query(
@@ -64,12 +51,7 @@ async function setup(name: string) {
       );
       return ids;
     },
-    busHead: async () => {
-      const { rows } = await state.query<{ seq: string }>(
-        "select seq from sluice_bus_heads where resource = 'relief-recipients'",
-      );
-      return Number(rows[0]?.seq ?? 0);
-    },
+    busHead: () => busHead(state),
   };
 }
 

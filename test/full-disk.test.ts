@@ -1,22 +1,20 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { isSluiceError } from '../engine/errors.ts';
 import { silentLogger } from '../engine/ports/index.ts';
 import type { CycleView } from '../ops/api/cycle-routes.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { insertNotes, onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
 // A small tmpfs is the full disk: mounting one needs root (CI runs as root).
 const root = process.getuid?.() === 0;
 const serial = root ? test.serial : test.serial.skip;
 
-let server: TestPostgres;
+const server = sharedPostgres('sluice-full-disk-');
 let provider: pg.Client;
 let state: pg.Client;
 let engine: Engine;
@@ -27,33 +25,23 @@ const ROWS = 20_000;
 
 test.before(async () => {
   if (!root) return;
-  server = await startPostgres();
-  ({ client: provider } = await server.database('provider'));
-  await provider.query(RELIEF_DDL);
-  const st = await server.database('state');
-  state = st.client;
-  work = mkdtempSync(join(tmpdir(), 'sluice-full-disk-'));
+  const f = await reliefFixture(await server.ready(), 'fulldisk', 0);
+  ({ provider, state, work } = f);
   small = join(work, 'small');
   mkdirSync(small);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', small]);
   mounted = true;
-  const config = reliefConfig({
-    dataDir: join(work, 'data'),
-    providerUrl: server.url('provider'),
-    stateUrl: st.url,
-    outDir: small,
-  });
-  const full = config.subscriptions[0]!;
+  const full = f.cfg.subscriptions[0]!;
   full.fields = ['id', 'notes'];
   delete full.masks;
-  config.subscriptions.push({ ...full, id: 'audit-roomy', delivery: { ...full.delivery, dir: join(work, 'roomy') } });
-  engine = await startEngine(config, { logger: silentLogger });
+  full.delivery = { ...full.delivery, dir: small };
+  f.cfg.subscriptions.push({ ...full, id: 'audit-roomy', delivery: { ...full.delivery, dir: join(work, 'roomy') } });
+  engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
-test.after.always(async () => {
+server.cleanup(async () => {
   await engine?.drain();
   if (mounted) execFileSync('umount', [small]);
-  await server?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -61,16 +49,8 @@ serial(
   'a full output directory stops that subscription with a clear error; it resumes when space returns, losing nothing',
   async (t) => {
     // ~2.5 MB of Parquet: incompressible text
-    await provider.query(
-      `insert into relief_recipients (id, notes)
-     select g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) from generate_series(1, ${ROWS}) g`,
-    );
-    await waitFor(`${ROWS} changes on the bus`, async () => {
-      const { rows } = await state.query<{ seq: string }>(
-        "select seq from sluice_bus_heads where resource = 'relief-recipients'",
-      );
-      return Number(rows[0]?.seq ?? 0) >= ROWS;
-    });
+    await insertNotes(provider, ROWS);
+    await onBus(state, ROWS);
 
     const e = await t.throwsAsync(engine.runCycle('audit-relief', new Date('2026-12-04T08:00:00Z')));
     t.true(isSluiceError(e, 'DELIVERY_FAILED'));

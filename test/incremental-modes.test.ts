@@ -1,16 +1,14 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import type { Manifest } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
-let server: TestPostgres;
+const server = sharedPostgres('sluice-modes-');
 let provider: pg.Client;
 let state: pg.Client;
 let engine: Engine;
@@ -18,45 +16,26 @@ let work: string;
 let outDir: string;
 
 test.before(async () => {
-  server = await startPostgres();
-  ({ client: provider } = await server.database('provider'));
-  await provider.query(RELIEF_DDL);
-  const st = await server.database('state');
-  state = st.client;
-  work = mkdtempSync(join(tmpdir(), 'sluice-modes-'));
-  outDir = join(work, 'out');
-  const config = reliefConfig({
-    dataDir: join(work, 'data'),
-    providerUrl: server.url('provider'),
-    stateUrl: st.url,
-    outDir,
-  });
-  const changes = config.subscriptions[0]!;
+  const f = await reliefFixture(await server.ready(), 'modes', 0);
+  ({ provider, state, work, outDir } = f);
+  const changes = f.cfg.subscriptions[0]!;
   changes.fields = ['id', 'name', 'amount'];
   delete changes.masks;
-  config.subscriptions.push({
+  f.cfg.subscriptions.push({
     ...changes,
     id: 'audit-latest',
     delivery: { ...changes.delivery, incremental: 'latest' },
   });
-  engine = await startEngine(config, { logger: silentLogger });
+  engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
-test.after.always(async () => {
+server.cleanup(async () => {
   await engine?.drain();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** Every change made so far is on the bus (`expected` counts the events they make). */
-async function settled(): Promise<void> {
-  await waitFor('the bus caught up', async () => {
-    const head = await state.query<{ seq: string }>(
-      "select seq from sluice_bus_heads where resource = 'relief-recipients'",
-    );
-    return head.rows.length > 0 && Number(head.rows[0]!.seq) >= expected;
-  });
-}
+const settled = () => onBus(state, expected);
 let expected = 0;
 async function change(sql: string, events: number): Promise<void> {
   await provider.query(sql);

@@ -1,19 +1,17 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { stringify } from 'yaml';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import type { Manifest } from '../schemas/index.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
-let server: TestPostgres;
+const server = sharedPostgres('sluice-redeliver-');
 let provider: pg.Client;
 let state: pg.Client;
 let engine: Engine;
@@ -22,41 +20,23 @@ let dir: string;
 let configFile: string;
 
 test.before(async () => {
-  server = await startPostgres();
-  ({ client: provider } = await server.database('provider'));
-  await provider.query(RELIEF_DDL);
-  const st = await server.database('state');
-  state = st.client;
-  work = mkdtempSync(join(tmpdir(), 'sluice-redeliver-'));
-  const config = reliefConfig({
-    dataDir: join(work, 'data'),
-    providerUrl: server.url('provider'),
-    stateUrl: st.url,
-    outDir: join(work, 'out'),
-  });
-  dir = join(work, 'out', 'audit-relief');
+  const f = await reliefFixture(await server.ready(), 'redeliver', 0);
+  ({ provider, state, work } = f);
+  dir = join(f.outDir, 'audit-relief');
   configFile = join(work, 'sluice.yaml');
-  writeFileSync(configFile, stringify(config));
-  engine = await startEngine(config, { logger: silentLogger });
+  writeFileSync(configFile, stringify(f.cfg));
+  engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
-test.after.always(async () => {
+server.cleanup(async () => {
   await engine?.drain();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const sha = (file: string) =>
   createHash('sha256')
     .update(readFileSync(join(dir, file)))
     .digest('hex');
-const onBus = (n: number) =>
-  waitFor(`${n} changes on the bus`, async () => {
-    const { rows } = await state.query<{ seq: string }>(
-      "select seq from sluice_bus_heads where resource = 'relief-recipients'",
-    );
-    return Number(rows[0]?.seq ?? 0) >= n;
-  });
 async function sluice(...args: string[]) {
   const p = spawnSluice(args[0] === 'inspect' ? args : [...args, '-c', configFile]);
   const { code } = await exitWithin(p, 60_000);
@@ -75,11 +55,11 @@ test.serial(
   async (t) => {
     await provider.query(`insert into relief_recipients (id, name, mobile, amount) values
       (1, '张三', '13812345678', 1), (2, '李四', '13912345678', 2), (3, '王五', '13712345678', 3)`);
-    await onBus(3);
+    await onBus(state, 3);
     await engine.runCycle('audit-relief', new Date('2026-12-03T08:00:00Z'));
     await provider.query(`update relief_recipients set amount = 20 where id = 2`);
     await provider.query(`delete from relief_recipients where id = 3`);
-    await onBus(5);
+    await onBus(state, 5);
     await engine.runCycle('audit-relief', new Date('2026-12-03T09:00:00Z'));
     const originals = readdirSync(dir).sort();
     t.deepEqual(originals, [
@@ -137,7 +117,7 @@ test.serial(
 
     // the cursor did not move: the next cycle delivers only what is new
     await provider.query(`insert into relief_recipients (id, name, amount) values (4, '赵六', 4)`);
-    await onBus(6);
+    await onBus(state, 6);
     const next = await engine.runCycle('audit-relief', new Date('2026-12-03T10:00:00Z'));
     t.deepEqual(
       next.files.map((f) => f.stem),

@@ -1,33 +1,23 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
-import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
-import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
+import { waitFor } from './helpers/postgres.ts';
+import { busHead, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
-let server: TestPostgres;
+const server = sharedPostgres('sluice-retention-');
 let provider: pg.Client;
 let state: pg.Client;
 let engine: Engine;
 let work: string;
 
 test.before(async () => {
-  server = await startPostgres();
-  ({ client: provider } = await server.database('provider'));
-  await provider.query(RELIEF_DDL);
-  const st = await server.database('state');
-  state = st.client;
-  work = mkdtempSync(join(tmpdir(), 'sluice-retention-'));
-  const config = reliefConfig({
-    dataDir: join(work, 'data'),
-    providerUrl: server.url('provider'),
-    stateUrl: st.url,
-    outDir: join(work, 'out'),
-  });
+  const f = await reliefFixture(await server.ready(), 'retention', 0);
+  ({ provider, state, work } = f);
+  const config = f.cfg;
   config.bus = { kind: 'postgres', retention: { keepDelivered: '1s', max: '6s' } };
   const first = config.subscriptions[0]!;
   first.fields = ['id', 'name', 'amount'];
@@ -36,21 +26,19 @@ test.before(async () => {
   engine = await startEngine(config, { logger: silentLogger });
 });
 
-test.after.always(async () => {
+server.cleanup(async () => {
   await engine?.drain();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const one = async <T extends pg.QueryResultRow>(sql: string) => (await state.query<T>(sql)).rows[0];
 const busRows = async () => Number((await one<{ n: string }>('select count(*) as n from sluice_bus_batches'))!.n);
-const heads = (column: 'seq' | 'trimmed') => async () =>
+const head = () => busHead(state);
+const trimmed = async () =>
   Number(
-    (await one<{ v: string }>(`select ${column} as v from sluice_bus_heads where resource = 'relief-recipients'`))?.v ??
+    (await one<{ v: string }>("select trimmed as v from sluice_bus_heads where resource = 'relief-recipients'"))?.v ??
       0,
   );
-const head = heads('seq');
-const trimmed = heads('trimmed');
 const metric = async (name: string) => {
   const text = await (await fetch(`${engine.apiUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name));
