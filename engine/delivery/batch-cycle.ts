@@ -1,4 +1,4 @@
-import type { DeliveryIntent, DeliveryRecord, SubscriptionSecret } from '../ports/index.ts';
+import type { DeliveryIntent, DeliveryRecord, IntentKind, SubscriptionSecret } from '../ports/index.ts';
 import { addRunStats, writeRun, type RunSetup } from './run-writer.ts';
 import { SluiceError } from '../errors.ts';
 import { wrapDataKey, type WrappedKey } from '../masking/index.ts';
@@ -26,17 +26,7 @@ export async function runBatchCycle(
   signal?: AbortSignal,
 ): Promise<CycleResult> {
   const result = emptyResult();
-  const open = await deps.state.openIntent(sub.id);
-  if (open) {
-    deps.logger.info('finishing a delivery left open by a previous run', {
-      subscription: sub.id,
-      tick: open.tick,
-      fromSeq: open.fromSeq.toString(),
-      toSeq: open.toSeq.toString(),
-    });
-    await executeIntent(sub, open, deps, result, signal);
-    result.recovered = true;
-  }
+  await finishOpenIntent(sub, 'cycle', deps, result, signal);
   // One label for every file of this tick, even when a backlog is split into several files. The cycle's content is
   // what the bus held when it started (DESIGN.md: everything appended up to the tick): changes arriving while it
   // writes wait for the next tick instead of trailing this one as small files with the same label.
@@ -100,6 +90,26 @@ export async function runBatchCycle(
     await executeIntent(sub, intent, deps, result, signal);
   }
   return result;
+}
+
+/** Finishes the subscription's intent of `kind` left open by a crash (same intent, same bytes), if there is one. */
+export async function finishOpenIntent(
+  sub: BatchSubscription,
+  kind: IntentKind,
+  deps: CycleDeps,
+  result: CycleResult,
+  signal?: AbortSignal,
+): Promise<void> {
+  const open = await deps.state.openIntent(sub.id, kind);
+  if (!open) return;
+  deps.logger.info(`finishing a ${kind === 'cycle' ? 'delivery' : 're-delivery'} left open by a previous run`, {
+    subscription: sub.id,
+    tick: open.tick,
+    fromSeq: open.fromSeq.toString(),
+    toSeq: open.toSeq.toString(),
+  });
+  await executeIntent(sub, open, deps, result, signal);
+  result.recovered = true;
 }
 
 export function emptyResult(): CycleResult {

@@ -1,6 +1,6 @@
 import { SluiceError } from '../errors.ts';
 import type { DeliveryIntent, DeliveryRecord } from '../ports/index.ts';
-import { currentKeys, emptyResult, executeIntent } from './batch-cycle.ts';
+import { currentKeys, emptyResult, executeIntent, finishOpenIntent } from './batch-cycle.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
 import { tickLabel } from './stem.ts';
 
@@ -30,17 +30,7 @@ export async function runRedelivery(
   signal?: AbortSignal,
 ): Promise<CycleResult & { fromSeq?: string; toSeq?: string }> {
   const result = emptyResult();
-  const open = await deps.state.openIntent(sub.id, 'redelivery');
-  if (open) {
-    deps.logger.info('finishing a re-delivery left open by a previous run', {
-      subscription: sub.id,
-      tick: open.tick,
-      fromSeq: open.fromSeq.toString(),
-      toSeq: open.toSeq.toString(),
-    });
-    await executeIntent(sub, open, deps, result, signal);
-    result.recovered = true;
-  }
+  await finishOpenIntent(sub, 'redelivery', deps, result, signal);
   if (!req) return result;
 
   const originals = (await deps.state.deliveries(sub.id)).filter((d) => !d.redeliveryOf);
