@@ -123,13 +123,15 @@ async function list(o: Options): Promise<number> {
       timezone: c.timezone,
       from: c.override ? `override${c.override.by ? ` by ${c.override.by}` : ''}` : 'config',
       state: c.state,
-      'last run': c.lastRun ? `${c.lastRun.tick.slice(0, 19)}Z ${c.lastRun.outcome}` : '-',
+      'last run (UTC)': c.lastRun ? c.lastRun.tick.slice(0, 19).replace('T', ' ') : '-',
+      outcome: c.lastRun ? c.lastRun.outcome : '-',
       rows: c.lastRun ? c.lastRun.rows : '-',
-      'next run': c.nextRun ? `${c.nextRun.slice(0, 19)}Z` : '-',
+      'next run (UTC)': c.nextRun ? c.nextRun.slice(0, 19).replace('T', ' ') : '-',
       lag: c.lagSeconds === null ? '?' : duration(c.lagSeconds),
       backlog: c.backlogEvents ?? '?',
     }));
-    const columns = ['subscription', 'cadence', 'timezone', 'from', 'state', 'last run', 'rows', 'next run', 'lag'];
+    const columns = ['subscription', 'cadence', 'timezone', 'from', 'state', 'last run (UTC)', 'outcome', 'rows'];
+    columns.push('next run (UTC)', 'lag');
     for (const line of renderTable([...columns, 'backlog'], rows)) out(line);
     for (const c of cycles) {
       if (c.override)
