@@ -269,10 +269,11 @@ export const BatchDelivery = Type.Object(
     cadence: Type.String({ description: 'Cron expression (5 or 6 fields, seconds first when 6).' }),
     timezone: Type.Optional(Type.String({ description: 'IANA time zone of the cadence; default UTC.' })),
     incremental: Type.Optional(
-      Type.Union([Type.Literal('changes'), Type.Literal('latest')], {
+      Type.Union([Type.Literal('changes'), Type.Literal('latest'), Type.Literal('snapshot')], {
         description:
           'changes (default): every change, in order; latest: the net effect per key within the cycle (insert then ' +
-          'update: one insert with the final values; inserted and deleted: nothing).',
+          'update: one insert with the final values; inserted and deleted: nothing); snapshot: the full current ' +
+          'state at each cycle, read consistently from the source (<tick>_snapshot.parquet, rows _op = r).',
       }),
     ),
     format: Type.Optional(Type.Literal('parquet')),

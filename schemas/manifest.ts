@@ -41,8 +41,10 @@ export const Manifest = Type.Object(
     grantId: Type.String({ description: 'Identifies the grant the delivery was made under (config grant for now).' }),
     purpose: Type.String(),
     businessSystem: Type.String(),
-    incremental: Type.Union([Type.Literal('changes'), Type.Literal('latest')], {
-      description: 'changes: every change; latest: the net effect per key within the cycle (one row per key).',
+    incremental: Type.Union([Type.Literal('changes'), Type.Literal('latest'), Type.Literal('snapshot')], {
+      description:
+        'changes: every change; latest: the net effect per key within the cycle (one row per key); snapshot: the ' +
+        'full current state (rows _op = r, all with _seq = seq.last, the bus high-water mark of the read).',
     }),
     redeliveryOf: Type.Optional(
       Type.Array(Type.String(), {

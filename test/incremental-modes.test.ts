@@ -21,11 +21,10 @@ test.before(async () => {
   const changes = f.cfg.subscriptions[0]!;
   changes.fields = ['id', 'name', 'amount'];
   delete changes.masks;
-  f.cfg.subscriptions.push({
-    ...changes,
-    id: 'audit-latest',
-    delivery: { ...changes.delivery, incremental: 'latest' },
-  });
+  f.cfg.subscriptions.push(
+    { ...changes, id: 'audit-latest', delivery: { ...changes.delivery, incremental: 'latest' } },
+    { ...changes, id: 'audit-snapshot', delivery: { ...changes.delivery, incremental: 'snapshot' } },
+  );
   engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
@@ -126,3 +125,63 @@ test.serial('latest: the net effect per key within a cycle, checked row by row i
   ]);
   t.is((await cycle('audit-latest', '2026-12-04T08:00:30Z')).manifest, null, 'nothing new: no file');
 });
+
+test.serial(
+  'snapshot: the full current state at cycle time, rows _op = r at one _seq; an empty state is an empty file',
+  async (t) => {
+    await change(
+      `insert into relief_recipients (id, name, amount) values (101, '赵一', 1), (102, '赵二', 2), (103, '赵三', 3)`,
+      3,
+    );
+    await change(`update relief_recipients set amount = 22 where id = 102`, 1);
+    await change(`delete from relief_recipients where id = 103`, 1);
+    await settled();
+    const before = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:00Z')); // what changes had
+    const table = await provider.query<{ id: string; amount: string }>(
+      'select id, amount::text as amount from relief_recipients order by id',
+    );
+
+    const r = await engine.runCycle('audit-snapshot', new Date('2026-12-04T09:00:10Z'));
+    t.deepEqual(
+      r.files.map((f) => f.stem),
+      ['20261204T090010Z_snapshot'],
+    );
+    const file = join(outDir, 'audit-snapshot', '20261204T090010Z_snapshot.parquet');
+    const manifest = JSON.parse(
+      readFileSync(join(outDir, 'audit-snapshot', '20261204T090010Z_snapshot.manifest.json'), 'utf8'),
+    ) as Manifest;
+    const { rows } = await readWithDuckDB(
+      file,
+      'select id::int as id, name, amount::varchar as amount, _op, _seq::varchar as seq from t order by id',
+    );
+    t.deepEqual(
+      rows.map((x) => [x.id, x.amount]),
+      table.rows.map((x) => [Number(x.id), x.amount]),
+      'the table as it is, under the masks',
+    );
+    t.true(rows.every((x) => x._op === 'r' && (x.name as string).endsWith('*')));
+    t.deepEqual([...new Set(rows.map((x) => x.seq))], [manifest.seq.last], 'one _seq: the high-water mark of the read');
+    t.is(manifest.incremental, 'snapshot');
+    t.is(manifest.rows, table.rows.length);
+    // the state read is for this subscription only: the others see none of its rows
+    await change(`update relief_recipients set amount = 23 where id = 102`, 1);
+    await settled();
+    const after = await engine.runCycle('audit-relief', new Date('2026-12-04T09:00:20Z'));
+    t.is(after.rows, 1, 'only the new change');
+    t.true(before.rows >= 5);
+
+    // an empty table: an empty file says so
+    await change(`delete from relief_recipients`, table.rows.length);
+    await settled();
+    const empty = await engine.runCycle('audit-snapshot', new Date('2026-12-04T09:00:30Z'));
+    t.deepEqual(
+      empty.files.map((f) => [f.stem, f.rows]),
+      [['20261204T090030Z_snapshot', 0]],
+    );
+    const none = await readWithDuckDB(
+      join(outDir, 'audit-snapshot', '20261204T090030Z_snapshot.parquet'),
+      'select count(*)::int as n from t',
+    );
+    t.is(none.rows[0]!.n, 0);
+  },
+);

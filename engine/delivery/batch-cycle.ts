@@ -175,7 +175,11 @@ export async function executeIntent(
     return s;
   };
   // `latest`: a first pass over the range finds each key's last change (what the subscription sees of it)
-  const net = sub.incremental === 'latest' ? await netEffectOf(sub, intent, setup, deps, signal) : undefined;
+  // `snapshot`: the same pass finds each key's state at the end of the range
+  const net =
+    sub.incremental === 'latest' || sub.incremental === 'snapshot'
+      ? await netEffectOf(sub, intent, setup, deps, signal, sub.incremental === 'latest' ? 'latest' : 'state')
+      : undefined;
   // one file per schema version met in the range (none when every event is filtered out or held back)
   let from = intent.fromSeq;
   while (from < intent.toSeq) {
@@ -202,6 +206,24 @@ export async function executeIntent(
       ...(record.redeliveryOf ? { redeliveryOf: record.redeliveryOf } : {}),
     });
     result.rows += record.rows;
+  }
+  if (sub.incremental === 'snapshot' && records.length === 0) {
+    // an empty state is delivered too (a file without rows): the subscriber learns that nothing is left
+    const latest = (await deps.state.schemas(sub.resource)).at(-1)?.version;
+    if (latest !== undefined) {
+      const none = { unchanged: false, quality: false };
+      const out = await writeRun(sub, intent, intent.toSeq, setup, none, deps, signal, net, latest);
+      if (out.done && out.record) {
+        records.push(out.record);
+        result.files.push({
+          stem: out.record.stem,
+          rows: 0,
+          firstSeq: out.record.firstSeq,
+          lastSeq: out.record.lastSeq,
+          manifestFile: `${out.record.stem}.manifest.json`,
+        });
+      }
+    }
   }
   deps.checkpoint?.('files-written');
   await deps.state.completeIntent(intent, records);
@@ -242,8 +264,9 @@ async function netEffectOf(
   setup: (version: number) => Promise<RunSetup>,
   deps: CycleDeps,
   signal?: AbortSignal,
+  mode: 'latest' | 'state' = 'latest',
 ): Promise<NetEffect> {
-  const net = new NetEffect();
+  const net = new NetEffect(mode);
   for await (const page of readAhead(deps.bus.read(sub.resource, intent.fromSeq, intent.toSeq, { signal }))) {
     for (const e of page) {
       if (e.target !== undefined && e.target !== sub.id) continue; // another subscription's backfill

@@ -121,6 +121,7 @@ export function buildBatchRows(
   rules: RowRules = {},
   optional?: OptionalColumns,
   select?: (e: ChangeEvent, op: ChangeEvent['op']) => ChangeEvent['op'] | null,
+  seqOverride?: string,
 ): BatchRows {
   const columns: ColumnSpec[] = masks.map((m) => {
     const source = schema.columns.find((c) => c.name === m.field);
@@ -212,7 +213,7 @@ export function buildBatchRows(
     quality.push(rowQuality ? JSON.stringify(rowQuality) : null);
     if (rowQuality) anyQuality = true;
     values[sys]!.push(op);
-    values[sys + 1]!.push(e.seq);
+    values[sys + 1]!.push(seqOverride ?? e.seq);
     values[sys + 2]!.push(e.commitTs);
     seqs.push(e.seq);
     if (op !== 'r') ops[op]++;

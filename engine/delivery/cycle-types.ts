@@ -17,7 +17,7 @@ export interface BatchSubscription {
   /**
    * `changes` (default): every change; `latest`: the net effect per key within the cycle (net-effect.ts).
    */
-  incremental?: 'changes' | 'latest';
+  incremental?: 'changes' | 'latest' | 'snapshot';
   /** Split a file into parts of about this many bytes (`<stem>.p001.parquet`, …); one file when not given. */
   partBytes?: number;
   /** Rows per row group (default: the sink's). */
@@ -60,6 +60,12 @@ export interface CycleDeps {
    * state.
    */
   onGap?: (subscription: string, gap: { first: bigint; last: bigint }) => Promise<void>;
+  /**
+   * The `snapshot` mode: asks the subscription's source for a backfill of its current state (rows for it alone,
+   * consistent with the stream) and resolves once all of it is on the bus, with the bus head before the request and
+   * after it — the state at `to` is the fold of `(from, to]`.
+   */
+  backfill?: (sub: BatchSubscription, signal?: AbortSignal) => Promise<{ from: bigint; to: bigint }>;
 }
 
 export type CyclePoint = 'intent-committed' | 'files-written' | 'delivery-committed';

@@ -104,3 +104,31 @@ test('composite keys are one key whatever the property order', (t) => {
   t.is(n.select(b, 'u'), 'c');
   t.is(n.seen, 2);
 });
+
+test('state (snapshot mode): every key that still exists, once, as r at its last event; truncates only clear', (t) => {
+  const events = seen(
+    ev('r', 1),
+    ev('r', 2),
+    ev('u', 1),
+    ev('c', 3),
+    ev('d', 2),
+    ev('t', null),
+    ev('r', 4),
+    ev('c', 5),
+  );
+  const n = new NetEffect('state');
+  for (const [e, op] of events) n.observe(e, op);
+  const out = events.map(([e, op]) => n.select(e, op)).map((op, i) => (op ? `${events[i]![0].key.id}:${op}` : null));
+  t.deepEqual(
+    out.filter((x) => x !== null),
+    ['4:r', '5:r'],
+  );
+  const m = new NetEffect('state');
+  const before = seen(ev('r', 1), ev('r', 2), ev('u', 1), ev('d', 2));
+  for (const [e, op] of before) m.observe(e, op);
+  t.deepEqual(
+    before.map(([e, op]) => m.select(e, op)),
+    [null, null, 'r', null],
+  );
+  t.deepEqual([...m.versions()], [1]);
+});

@@ -29,9 +29,16 @@ interface KeyState {
  * are netted from it on. Memory: one entry per distinct key changed in the cycle.
  */
 export class NetEffect {
-  private readonly keys = new Map<string, KeyState>();
+  private readonly keys = new Map<string, KeyState & { version: number; deleted: boolean }>();
   private lastTruncate: string | null = null;
   private observed = 0;
+
+  /**
+   * `latest`: the net change per key. `state` (the `snapshot` mode): the state per key at the end of the range —
+   * every key's last event as a state row (`r`) unless it was a delete; truncates are not delivered (they only
+   * clear what came before them).
+   */
+  constructor(private readonly mode: 'latest' | 'state' = 'latest') {}
 
   /** Pass 1: an event in seq order, with the op its subscription sees (null: filtered out, not seen). */
   observe(e: ChangeEvent, op: Op | null): void {
@@ -44,15 +51,26 @@ export class NetEffect {
     }
     const k = keyOf(e.key);
     const known = this.keys.get(k);
-    if (known) known.lastSeq = e.seq;
-    else this.keys.set(k, { first: op, lastSeq: e.seq });
+    if (known) {
+      known.lastSeq = e.seq;
+      known.version = e.schemaVersion;
+      known.deleted = op === 'd';
+    } else this.keys.set(k, { first: op, lastSeq: e.seq, version: e.schemaVersion, deleted: op === 'd' });
+  }
+
+  /** `state`: the schema versions the delivered rows have (one file per version). */
+  versions(): Set<number> {
+    const out = new Set<number>();
+    for (const s of this.keys.values()) if (!s.deleted) out.add(s.version);
+    return out;
   }
 
   /** Pass 2: the op to deliver the event as, or null when a later event of its key (or a truncate) supersedes it. */
   select(e: ChangeEvent, op: Op): Op | null {
-    if (op === 't') return e.seq === this.lastTruncate ? 't' : null;
+    if (op === 't') return this.mode === 'latest' && e.seq === this.lastTruncate ? 't' : null;
     const s = this.keys.get(keyOf(e.key));
     if (!s || s.lastSeq !== e.seq) return null;
+    if (this.mode === 'state') return op === 'd' ? null : 'r';
     const existsAfter = op !== 'd';
     if (s.first === 'r') return existsAfter ? 'r' : 'd';
     const existedBefore = s.first !== 'c';

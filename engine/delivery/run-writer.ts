@@ -11,7 +11,7 @@ import type { FieldMask } from './field-masks.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
 import type { NetEffect } from './net-effect.ts';
 import { readAhead } from './read-ahead.ts';
-import { batchStem } from './stem.ts';
+import { batchStem, tickLabel } from './stem.ts';
 
 /** What a schema version's file is written with (compiled once per version by the cycle). */
 export interface RunSetup {
@@ -55,7 +55,10 @@ export async function writeRun(
   deps: CycleDeps,
   signal?: AbortSignal,
   net?: NetEffect,
+  /** `snapshot` mode: write the file even when no row is in it (an empty state), under this schema version. */
+  emptyVersion?: number,
 ): Promise<RunOutcome> {
+  const snapshot = sub.incremental === 'snapshot';
   let run: RunSetup | undefined;
   let version: number | undefined;
   let first: ChangeEvent | undefined;
@@ -119,7 +122,8 @@ export async function writeRun(
   const step = async (): Promise<OptionalColumns | null> => {
     if (pending.length === 0) return null;
     const select = net ? (e: ChangeEvent, op: ChangeEvent['op']) => net.select(e, op) : undefined;
-    const b: BatchRows = buildBatchRows(pending, run!.schema, run!.masks, run!.rules, optional, select);
+    const seq = snapshot ? intent.toSeq.toString() : undefined; // every state row carries the read's high-water mark
+    const b: BatchRows = buildBatchRows(pending, run!.schema, run!.masks, run!.rules, optional, select, seq);
     pending = [];
     if ((b.needs.unchanged && !optional.unchanged) || (b.needs.quality && !optional.quality)) {
       return { unchanged: optional.unchanged || b.needs.unchanged, quality: optional.quality || b.needs.quality };
@@ -135,13 +139,7 @@ export async function writeRun(
       for (const v of b.values[c]!) into.push(v);
     }
     buffered += b.rows;
-    file.writer ??= await deps.sink.open({
-      subscription: sub.id,
-      columns,
-      compression: sub.compression,
-      ...(sub.rowGroupRows ? { rowGroupRows: sub.rowGroupRows } : {}),
-      ...(sub.partBytes ? { partBytes: sub.partBytes } : {}),
-    });
+    file.writer ??= await openFile(columns);
     while (buffered >= file.writer.groupRows) await writeGroup(file.writer, file.writer.groupRows);
     return null;
   };
@@ -217,7 +215,15 @@ export async function writeRun(
         seqs: heldSeqs,
       });
     }
-    if (totals.rows === 0) {
+    if (totals.rows === 0 && emptyVersion !== undefined && !file.writer) {
+      run ??= await setup(emptyVersion);
+      pending = [];
+      const b = buildBatchRows([], run.schema, run.masks, run.rules, optional);
+      columns = b.columns;
+      buffer = columns.map(() => []);
+      file.writer = await openFile(columns);
+      await file.writer.write(buffer, 0, signal);
+    } else if (totals.rows === 0) {
       await file.writer?.abort();
       return { done: true, record: null, rows: 0, lastSeq, stats };
     }
@@ -230,6 +236,16 @@ export async function writeRun(
     throw e;
   }
 
+  function openFile(cols: ColumnSpec[]): Promise<BatchFileWriter> {
+    return deps.sink.open({
+      subscription: sub.id,
+      columns: cols,
+      compression: sub.compression,
+      ...(sub.rowGroupRows ? { rowGroupRows: sub.rowGroupRows } : {}),
+      ...(sub.partBytes ? { partBytes: sub.partBytes } : {}),
+    });
+  }
+
   async function restart(with_: OptionalColumns): Promise<RunOutcome> {
     await settle().catch(() => {});
     await file.writer?.abort();
@@ -238,15 +254,22 @@ export async function writeRun(
   }
 
   async function finish(): Promise<{ record: DeliveryRecord; rows: number }> {
-    const firstSeq = BigInt(first!.seq);
-    const lastEventSeq = BigInt(last!.seq);
-    const stem = batchStem(intent.tick, firstSeq, lastEventSeq);
+    const { schema, masks, secrets } = run!;
+    // a state (snapshot mode) covers the intent's whole range; its name says it is one, and its version when the
+    // state spans several (one file per version)
+    const firstSeq = snapshot ? intent.fromSeq + 1n : BigInt(first!.seq);
+    const lastEventSeq = snapshot ? intent.toSeq : BigInt(last!.seq);
+    const several = snapshot && (net?.versions().size ?? 0) > 1;
+    const stem = snapshot
+      ? `${tickLabel(intent.tick)}_snapshot${several ? `.v${schema.version}` : ''}`
+      : batchStem(intent.tick, firstSeq, lastEventSeq);
     // a re-delivery names the originals it overlaps, and is told apart from them by its time
     const again = intent.redeliveryOf
       ?.filter((o) => BigInt(o.lastSeq) >= firstSeq && BigInt(o.firstSeq) <= lastEventSeq)
       .map((o) => o.deliveryId);
-    const deliveryId = `${sub.id}:${firstSeq}-${lastEventSeq}${again ? `@${stem.slice(0, stem.indexOf('_'))}` : ''}`;
-    const { schema, masks, secrets } = run!;
+    const deliveryId = snapshot
+      ? `${sub.id}:${stem}`
+      : `${sub.id}:${firstSeq}-${lastEventSeq}${again ? `@${stem.slice(0, stem.indexOf('_'))}` : ''}`;
     const receipt = await file.writer!.finish({
       stem,
       metadata: {
@@ -268,12 +291,12 @@ export async function writeRun(
         purpose: sub.purpose,
         businessSystem: sub.businessSystem,
         incremental: sub.incremental ?? 'changes',
-        ...(net ? { netted: stats.netted } : {}),
+        ...(net && !snapshot ? { netted: stats.netted } : {}),
         schemaVersion: schema.version,
         tick: intent.tick,
         window: { from: intent.windowFrom, to: intent.tick },
         seq: { first: firstSeq.toString(), last: lastEventSeq.toString() },
-        position: { first: first!.position, last: last!.position },
+        position: { first: first?.position ?? '', last: last?.position ?? '' },
         commitTs: { min: totals.min, max: totals.max },
         rows: totals.rows,
         ops: totals.ops,

@@ -78,7 +78,10 @@ export class MemoryBatchSink implements BatchSink {
       groupRows,
       async write(group, rows, signal) {
         signal?.throwIfAborted();
-        if (rows < 1 || rows > groupRows) throw new Error(`a row group holds 1 to ${groupRows} rows, got ${rows}`);
+        // (an empty file is one empty row group, as the Parquet sink writes it)
+        if (rows < 0 || rows > groupRows || (rows === 0 && groups.length > 0)) {
+          throw new Error(`a row group holds 1 to ${groupRows} rows, got ${rows}`);
+        }
         if (groups.some((g) => g < groupRows)) throw new Error(`only the last row group may hold fewer rows`);
         if (group.length !== spec.columns.length)
           throw new Error(`${group.length} columns, expected ${spec.columns.length}`);

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
 import { runRedelivery, type RedeliveryRequest } from '../../engine/delivery/redelivery.ts';
+import { runSnapshotCycle } from '../../engine/delivery/snapshot-cycle.ts';
+import type { BatchSubscription } from '../../engine/delivery/cycle-types.ts';
 import { isSluiceError, SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
@@ -400,6 +402,26 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       sink,
       // retention trimmed changes a subscription had not received: the need of a backfill is stored before the
       // cycle moves past them, then requested
+      // snapshot mode: the source reads the subscription's current state into the bus (a backfill for it alone)
+      backfill: async (sub: ScheduledSubscription | BatchSubscription, signal?: AbortSignal) => {
+        const from = await bus.head(sub.resource);
+        const source = sourceOf(sub.resource);
+        const run = await requestSnapshot(sub.resource, sub.id);
+        for (;;) {
+          signal?.throwIfAborted();
+          const now = source.status().snapshots?.find((r) => r.id === run.id);
+          if (now?.state === 'FAILED') {
+            throw new SluiceError('SOURCE_FAILED', `reading the state of "${sub.resource}" failed: ${now.error}`, {
+              retriable: true,
+              details: { subscription: sub.id, run: run.id },
+            });
+          }
+          if (!now || now.state === 'DONE') break; // (a finished run leaves the list after 20 others)
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await source.caughtUp(signal); // its last chunk is on the bus
+        return { from, to: await bus.head(sub.resource) };
+      },
       onGap: async (id: string, gap: { first: bigint; last: bigint }) => {
         const why = `changes _seq ${gap.first}-${gap.last} trimmed by retention before delivery`;
         await state.requireBackfill(id, why);
@@ -421,7 +443,8 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       if (!sub) throw new Error(`unknown subscription "${id}"`);
       const t0 = performance.now();
       try {
-        const result = await runBatchCycle(sub, tick, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
+        const run = sub.incremental === 'snapshot' ? runSnapshotCycle : runBatchCycle;
+        const result = await run(sub, tick, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
         metrics.onCycle(id, sub.resource, result, (performance.now() - t0) / 1000);
         delete sub.lastError;
         sub.denied = result.denied;
