@@ -4,7 +4,6 @@ import pg from 'pg';
 import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
 import { runRedelivery, type RedeliveryRequest } from '../../engine/delivery/redelivery.ts';
 import { runSnapshotCycle } from '../../engine/delivery/snapshot-cycle.ts';
-import type { BatchSubscription } from '../../engine/delivery/cycle-types.ts';
 import { isSluiceError, SluiceError } from '../../engine/errors.ts';
 import type { Logger, ResourceShape } from '../../engine/ports/index.ts';
 import { pumpSource } from '../../engine/runtime/pump.ts';
@@ -36,7 +35,9 @@ import { scanQuality } from './quality-scan.ts';
 import { canonicalKey } from './canonical-key.ts';
 import { hmacHex } from '../../engine/masking/index.ts';
 import { CycleRunner, type CyclePlan } from './cycle-runner.ts';
+import { BackfillNeeds } from './backfill-needs.ts';
 import { cycleApi } from './cycle-api.ts';
+import { stateReader } from './state-read.ts';
 import { Retention } from './retention.ts';
 import { subscriptionLag } from './subscription-lag.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -150,8 +151,8 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         }
         // the granted fields are recorded as they change: one granted again (or for the first time) is backfilled —
         // the subscription gets its current values, the need stored first
-        for (const sub of regranted) await registerGrant(sub, 0n);
-        if (regranted.length > 0) scheduleBackfills();
+        for (const sub of regranted) await needs.register(sub, 0n);
+        if (regranted.length > 0) needs.schedule();
       },
       (resource) => reportsOf(resource),
       describeResources,
@@ -177,9 +178,9 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       }
       const sub = subs.get(id)!;
       regrant(sub, runtimeConfig());
-      await registerGrant(sub, 0n);
+      await needs.register(sub, 0n);
       log.info('subscription fields changed', { subscription: id, granted: sub.fields.map((f) => f.name) });
-      if (backfills.has(id)) void requestBackfills().then(scheduleBackfills);
+      if (needs.has(id)) needs.kick();
     });
     const runtimeConfig = () => subscriptionsRt.apply(catalog.config());
     /** How a subscription's cycle is scheduled now: cadence (config or override) and pause. */
@@ -346,51 +347,21 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       if (subscription) await state.backfillRequested(subscription);
       return run;
     };
-    // A subscription new to a resource that already has data first gets its current state (a backfill of its own,
-    // other subscriptions never see it); one whose fields grew gets the new fields' values the same way. The need is
-    // stored first, and requested in the background until its source takes it (the source may be down now).
-    // What is registered is the fields granted now (a field asked for but unclassified is not among them), so a
-    // field granted later — classified at runtime, or at a restart — counts as grown and is backfilled (DESIGN.md).
-    const backfills = new Map<string, string>();
-    const registerGrant = async (sub: ScheduledSubscription, head: bigint) => {
-      const start = await state.registerSubscription({
-        subscription: sub.id,
-        resource: sub.resource,
-        fields: sub.fields.map((f) => f.name),
-        head,
-      });
-      if (start.backfill) backfills.set(sub.id, start.backfill);
-    };
+    // backfills a subscription needs (new on a resource with data, fields grown, trimmed past): stored, requested
+    const needs = new BackfillNeeds({
+      state,
+      subscription: (id) => subs.get(id)!,
+      request: (sub) => requestSnapshot(sub.resource, sub.id),
+      log,
+    });
+    cleanups.push(async () => needs.close());
     const attaching = new Set(sources.flatMap((x) => x.unattached()));
     for (const sub of subs.values()) {
       // a resource still in its initial snapshot: everything since its attach is on the bus, read it from the start
-      await registerGrant(sub, attaching.has(sub.resource) ? 0n : await bus.head(sub.resource));
+      await needs.register(sub, attaching.has(sub.resource) ? 0n : await bus.head(sub.resource));
     }
-    const requestBackfills = async () => {
-      for (const [id, why] of backfills) {
-        const sub = subs.get(id)!;
-        try {
-          const run = await requestSnapshot(sub.resource, id);
-          backfills.delete(id);
-          log.info('backfill requested', { subscription: id, resource: sub.resource, why, run: run.id });
-        } catch (e) {
-          log.warn('backfill not requested yet; retrying', { subscription: id, error: (e as Error).message });
-        }
-      }
-    };
-    // requested in the background until each source takes its own (it may be down, or re-binding)
-    let retry: NodeJS.Timeout | null = null;
-    const scheduleBackfills = () => {
-      if (retry || backfills.size === 0) return;
-      retry = setInterval(() => {
-        if (backfills.size > 0) return void requestBackfills();
-        clearInterval(retry!);
-        retry = null;
-      }, 2000);
-    };
-    cleanups.push(async () => void (retry && clearInterval(retry)));
-    await requestBackfills();
-    scheduleBackfills();
+    await needs.requestAll();
+    needs.schedule();
 
     // subscriptions
     const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
@@ -403,31 +374,10 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       // retention trimmed changes a subscription had not received: the need of a backfill is stored before the
       // cycle moves past them, then requested
       // snapshot mode: the source reads the subscription's current state into the bus (a backfill for it alone)
-      backfill: async (sub: ScheduledSubscription | BatchSubscription, signal?: AbortSignal) => {
-        const from = await bus.head(sub.resource);
-        const source = sourceOf(sub.resource);
-        const run = await requestSnapshot(sub.resource, sub.id);
-        for (;;) {
-          signal?.throwIfAborted();
-          const now = source.status().snapshots?.find((r) => r.id === run.id);
-          if (now?.state === 'FAILED') {
-            throw new SluiceError('SOURCE_FAILED', `reading the state of "${sub.resource}" failed: ${now.error}`, {
-              retriable: true,
-              details: { subscription: sub.id, run: run.id },
-            });
-          }
-          if (!now || now.state === 'DONE') break; // (a finished run leaves the list after 20 others)
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        await source.caughtUp(signal); // its last chunk is on the bus
-        return { from, to: await bus.head(sub.resource) };
-      },
+      backfill: stateReader({ bus, sourceOf, request: requestSnapshot }),
       onGap: async (id: string, gap: { first: bigint; last: bigint }) => {
-        const why = `changes _seq ${gap.first}-${gap.last} trimmed by retention before delivery`;
-        await state.requireBackfill(id, why);
         metrics.onGap(id);
-        backfills.set(id, why);
-        void requestBackfills().then(scheduleBackfills);
+        await needs.require(id, `changes _seq ${gap.first}-${gap.last} trimmed by retention before delivery`);
       },
       logger: log.child({ component: 'delivery' }),
       ...(crash
