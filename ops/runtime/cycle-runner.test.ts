@@ -134,3 +134,32 @@ test('a run that ends while the runner drains keeps the stored next tick (a rest
   t.is(c.nextDue, due, 'not cleared by the scheduler stopping');
   t.is(c.last?.outcome, 'empty');
 });
+
+test('a slow subscription delays no other, and its ticks during a run are skipped, not piled up', async (t) => {
+  const state = new MemoryStateStore();
+  const runs: string[] = [];
+  let release!: () => void;
+  const stuck = new Promise<void>((r) => (release = r));
+  const skipped: string[] = [];
+  const r = new CycleRunner({
+    state,
+    log: silentLogger,
+    run: async (id) => {
+      runs.push(id);
+      if (id === 'slow') await stuck;
+      return result(1);
+    },
+    onSkip: (id) => skipped.push(id),
+  });
+  await r.start([
+    { id: 'slow', cadence: '* * * * * *', timezone: 'UTC', paused: false },
+    { id: 'fast', cadence: '* * * * * *', timezone: 'UTC', paused: false },
+  ]);
+  await new Promise((res) => setTimeout(res, 3_300));
+  t.is(runs.filter((x) => x === 'slow').length, 1, 'one run of the slow one, still going');
+  t.true(runs.filter((x) => x === 'fast').length >= 2, 'the other one ran on every tick meanwhile');
+  t.true(skipped.includes('slow'));
+  t.false(skipped.includes('fast'));
+  release();
+  await r.drain();
+});
