@@ -142,7 +142,7 @@ test.serial(
     );
 
     const r = await engine.runCycle('audit-snapshot', new Date('2026-12-04T09:00:10Z'));
-  expected = await busHead(state); // (the state read put its rows on the bus too)
+    expected = await busHead(state); // (the state read put its rows on the bus too)
     t.deepEqual(
       r.files.map((f) => f.stem),
       ['20261204T090010Z_snapshot'],
