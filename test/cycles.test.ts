@@ -192,9 +192,9 @@ test.serial(
   'a tick missed while the engine was down is caught up as one run at start, with the changes made meanwhile',
   async (t) => {
     const s = await setup('catchup');
-    // once a minute, at a second 4 s from now: the engine stops before it, restarts after it, and the next regular
+    // once a minute, at a second 8 s from now: the engine stops before it, restarts after it, and the next regular
     // tick is ~a minute away — a delivery soon after the restart can only be the catch-up run
-    const second = (new Date().getUTCSeconds() + 4) % 60;
+    const second = (new Date().getUTCSeconds() + 8) % 60;
     s.config.subscriptions[0]!.delivery.cadence = `${second} * * * * *`;
     let engine = await s.start();
     const due = Date.parse((await cycleOf(engine)).nextRun!);

@@ -18,7 +18,7 @@ test.before(async () => {
   const f = await reliefFixture(await server.ready(), 'retention', 0);
   ({ provider, state, work } = f);
   const config = f.cfg;
-  config.bus = { kind: 'postgres', retention: { keepDelivered: '1s', max: '6s' } };
+  config.bus = { kind: 'postgres', retention: { keepDelivered: '1s', max: '8s' } };
   const first = config.subscriptions[0]!;
   first.fields = ['id', 'name', 'amount'];
   delete first.masks;
@@ -60,7 +60,7 @@ test.serial(
       'the retention left to fall under a quarter of max',
       async () => {
         const left = await metric('sluice_subscription_retention_left_seconds{subscription="audit-stuck"}');
-        return left !== null && left < 1.5;
+        return left !== null && left < 2;
       },
       10_000,
     );
