@@ -297,6 +297,98 @@ export const BatchDelivery = Type.Object(
   strict,
 );
 
+const FeedNats = Type.Object(
+  {
+    url: Type.String({ minLength: 1, description: 'NATS server URL, e.g. nats://127.0.0.1:4222; usually env:NAME.' }),
+    subject: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+        description: 'Subject the events are published on; default sluice.feed.<subscriber>.<subscription>.',
+      }),
+    ),
+    stream: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,64}$',
+        description:
+          'JetStream stream holding the subject: created when missing, its subjects extended. Default SLUICE_FEED.',
+      }),
+    ),
+    maxAge: Type.Optional(
+      Duration(
+        'How long the stream keeps an event for replays (JetStream max_age, set when the stream is created). Default "7d".',
+      ),
+    ),
+  },
+  strict,
+);
+
+const FeedWebhook = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Receiver URL (http or https); usually env:NAME.' }),
+    secret: Type.String({
+      minLength: 1,
+      description: 'Standard Webhooks signing secret (whsec_ followed by base64, at least 24 bytes); always env:NAME.',
+    }),
+    batchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description:
+          'Events per request: 1 posts single events (application/cloudevents+json), more posts batches (application/cloudevents-batch+json). Default 100.',
+      }),
+    ),
+    linger: Type.Optional(
+      Duration('How long to wait for more events before posting a batch that is not full. Default "0ms".'),
+    ),
+    timeout: Type.Optional(Duration('A request without a 2xx answer within this is a failed attempt. Default "10s".')),
+    maxAttempts: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'Attempts per request before its events go to the dead-letter store (later events of their keys wait behind them). Default 8.',
+      }),
+    ),
+    backoff: Type.Optional(
+      Type.Object(
+        {
+          initial: Type.Optional(
+            Duration('Wait before the first retry; doubles each time, with full jitter. Default "500ms".'),
+          ),
+          max: Type.Optional(Duration('Longest wait between attempts. Default "60s".')),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+
+export const FeedDelivery = Type.Object(
+  {
+    mode: Type.Literal('feed'),
+    nats: Type.Optional(FeedNats),
+    webhook: Type.Optional(FeedWebhook),
+    maxInFlight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description:
+          'Events of this subscription read from the bus and not yet acknowledged, at most (memory is bounded by it; a backlog stays in the bus). Default 1000.',
+      }),
+    ),
+  },
+  { ...strict, description: 'Live event feed: exactly one of nats or webhook.' },
+);
+
+/** `delivery`: chosen by its `mode` (a discriminator, so a wrong key is reported against the mode given). */
+const Delivery = Type.Unsafe<Static<typeof BatchDelivery> | Static<typeof FeedDelivery>>({
+  type: 'object',
+  required: ['mode'],
+  discriminator: { propertyName: 'mode' },
+  oneOf: [BatchDelivery, FeedDelivery],
+});
+
 export const Subscription = Type.Object(
   {
     id: Id('Subscription id.'),
@@ -324,7 +416,7 @@ export const Subscription = Type.Object(
     ),
     purpose: Type.String({ minLength: 1 }),
     businessSystem: Type.String({ minLength: 1 }),
-    delivery: BatchDelivery,
+    delivery: Delivery,
   },
   strict,
 );
@@ -393,3 +485,5 @@ export type GeneralizeConfig = Static<typeof GeneralizeConfig>;
 export function configJsonSchema(): TSchema {
   return { $schema: 'https://json-schema.org/draft/2020-12/schema', ...structuredClone(Config) };
 }
+export type BatchDeliveryConfig = Static<typeof BatchDelivery>;
+export type FeedDeliveryConfig = Static<typeof FeedDelivery>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
-import type { Manifest } from '../schemas/index.ts';
+import type { BatchDeliveryConfig, Manifest } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { insertNotes, onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
@@ -23,7 +23,7 @@ test.before(async () => {
   const sub = f.cfg.subscriptions[0]!;
   sub.fields = ['id', 'notes'];
   delete sub.masks;
-  sub.delivery = { ...sub.delivery, partSize: '256KB', rowGroupRows: 1000 };
+  sub.delivery = { ...(sub.delivery as BatchDeliveryConfig), partSize: '256KB', rowGroupRows: 1000 };
   engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { BatchDeliveryConfig } from '../schemas/index.ts';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -195,7 +196,7 @@ test.serial(
     // once a minute, at a second 8 s from now: the engine stops before it, restarts after it, and the next regular
     // tick is ~a minute away — a delivery soon after the restart can only be the catch-up run
     const second = (new Date().getUTCSeconds() + 8) % 60;
-    s.config.subscriptions[0]!.delivery.cadence = `${second} * * * * *`;
+    (s.config.subscriptions[0]!.delivery as BatchDeliveryConfig).cadence = `${second} * * * * *`;
     let engine = await s.start();
     const due = Date.parse((await cycleOf(engine)).nextRun!);
     await engine.drain();

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { BatchDeliveryConfig } from '../schemas/index.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,8 +35,12 @@ test.before(async () => {
   const full = f.cfg.subscriptions[0]!;
   full.fields = ['id', 'notes'];
   delete full.masks;
-  full.delivery = { ...full.delivery, dir: small };
-  f.cfg.subscriptions.push({ ...full, id: 'audit-roomy', delivery: { ...full.delivery, dir: join(work, 'roomy') } });
+  full.delivery = { ...(full.delivery as BatchDeliveryConfig), dir: small };
+  f.cfg.subscriptions.push({
+    ...full,
+    id: 'audit-roomy',
+    delivery: { ...(full.delivery as BatchDeliveryConfig), dir: join(work, 'roomy') },
+  });
   engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 

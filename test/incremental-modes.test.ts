@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
-import type { Manifest } from '../schemas/index.ts';
+import type { BatchDeliveryConfig, Manifest } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { busHead, onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
@@ -22,8 +22,16 @@ test.before(async () => {
   changes.fields = ['id', 'name', 'amount'];
   delete changes.masks;
   f.cfg.subscriptions.push(
-    { ...changes, id: 'audit-latest', delivery: { ...changes.delivery, incremental: 'latest' } },
-    { ...changes, id: 'audit-snapshot', delivery: { ...changes.delivery, incremental: 'snapshot' } },
+    {
+      ...changes,
+      id: 'audit-latest',
+      delivery: { ...(changes.delivery as BatchDeliveryConfig), incremental: 'latest' },
+    },
+    {
+      ...changes,
+      id: 'audit-snapshot',
+      delivery: { ...(changes.delivery as BatchDeliveryConfig), incremental: 'snapshot' },
+    },
   );
   engine = await startEngine(f.cfg, { logger: silentLogger });
 });

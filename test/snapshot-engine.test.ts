@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { stringify } from 'yaml';
 import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
-import type { Config } from '../schemas/index.ts';
+import type { BatchDeliveryConfig, Config } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
 import { exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
 import { waitFor } from './helpers/postgres.ts';
@@ -155,7 +155,7 @@ test('a subscription added later gets a backfill of its own; the existing one se
       fields: ['id', 'amount'],
       masks: {},
       filter: 'id <= 1000',
-      delivery: { ...cfg.subscriptions[0]!.delivery, dir: join(f.outDir, 'late') },
+      delivery: { ...(cfg.subscriptions[0]!.delivery as BatchDeliveryConfig), dir: join(f.outDir, 'late') },
     });
     engine = await startEngine(cfg, { logger: silentLogger });
     try {

@@ -36,6 +36,8 @@ export interface FeedEvent {
     key: Record<string, unknown>;
     after: Record<string, unknown> | null;
     before?: Record<string, unknown>;
+    /** The quality checks the row failed, by column (the provider's policy `flag`; `_quality._checks` in a file). */
+    quality?: Record<string, string[]>;
   };
   /** The source position (extension attribute). */
   sluiceposition: string;
@@ -49,9 +51,25 @@ const TYPE = { c: 'insert', u: 'update', d: 'delete', r: 'read', t: 'truncate' }
  * masks as in a batch file, so the same input gives the same output in both. Null when the filter leaves it out.
  */
 export function feedEvent(shape: FeedShape, e: ChangeEvent): FeedEvent | null {
+  if (e.target !== undefined && e.target !== shape.subscription) return null; // another subscription's backfill
   const routed = routeEvent(e, shape.rules?.filter);
   if (!routed) return null;
   const { op, image } = routed;
+  // the provider's quality policy, as in a batch file: `hold` keeps the event back, `flag` names the failed checks
+  let quality: Record<string, string[]> | undefined;
+  const checks = shape.rules?.quality;
+  if (checks && op !== 't') {
+    const failed = checks
+      .check(image)
+      .filter(
+        (f) => f.check !== 'type' && (shape.key.includes(f.column) || shape.masks.some((m) => m.field === f.column)),
+      );
+    if (failed.length > 0 && checks.onFailure === 'hold') return null;
+    if (failed.length > 0 && checks.onFailure === 'flag') {
+      quality = Object.create(null) as Record<string, string[]>;
+      for (const f of failed) (quality[f.column] ??= []).push(f.check);
+    }
+  }
   const typeOf = (name: string): ColumnType => shape.columns.find((c) => c.name === name)?.type ?? { kind: 'utf8' };
   const masked = (row: Row): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
@@ -83,6 +101,7 @@ export function feedEvent(shape: FeedShape, e: ChangeEvent): FeedEvent | null {
       key,
       after: op === 'd' || op === 't' ? null : masked(image),
       ...(before ? { before } : {}),
+      ...(quality ? { quality } : {}),
     },
     sluiceposition: e.position,
   };

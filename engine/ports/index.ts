@@ -4,3 +4,4 @@ export type * from './state-store.ts';
 export type * from './logger.ts';
 export type * from './batch-sink.ts';
 export { silentLogger } from './logger.ts';
+export type * from './feed-sink.ts';

@@ -64,6 +64,40 @@ export interface DeliveryRecord {
   redeliveryOf?: string[];
 }
 
+/**
+ * An event of a feed in the dead-letter store (webhooks, DESIGN.md Feed output): `failed` — the request that carried it
+ * exhausted its attempts; `waiting` — a later event of a key already parked, held behind it so that per-key order
+ * holds. Events of other keys flow meanwhile.
+ */
+export interface DeadLetter {
+  subscription: string;
+  seq: bigint;
+  /** The event id (`<subscription>:<seq>`): a replay sends it again under the same id. */
+  id: string;
+  /** The ordering key: the masked key as canonical JSON (the event's `subject`). */
+  key: string;
+  /** The CloudEvent as it was built (structured JSON): a replay sends these bytes. */
+  body: string;
+  state: 'failed' | 'waiting';
+  /** Attempts made so far (the feed's, then each replay's). */
+  attempts: number;
+  error?: string;
+  /** When it was parked (ISO 8601, UTC). */
+  parkedAt: string;
+}
+
+/** A feed range done: every event in (cursor, toSeq] was published, filtered out, or parked. */
+export interface FeedRange {
+  subscription: string;
+  toSeq: bigint;
+  /** When the range was sent (ISO 8601, UTC): the cursor's `lastTick`. */
+  at: string;
+  /** The delivery record of what was published (null when nothing was). */
+  record: DeliveryRecord | null;
+  /** Events the sink gave up on, or held behind a parked key: stored in the dead-letter store. */
+  parked: DeadLetter[];
+}
+
 /** A provider's runtime classification of one column (`sluice classify`); wins over the config until cleared. */
 export interface ClassificationRecord {
   resource: string;
@@ -184,6 +218,23 @@ export interface StateStore {
    */
   completeIntent(intent: DeliveryIntent, records: DeliveryRecord[]): Promise<void>;
   deliveries(subscription: string): Promise<DeliveryRecord[]>;
+  /** How many deliveries are recorded for the subscription (cheap: a feed records one per range). */
+  deliveryCount(subscription: string): Promise<number>;
+  /**
+   * Atomically: store the range's delivery record (if any) and its parked events, and move the cursor to `toSeq`
+   * (STATE_CORRUPT when that would move it back). Feeds count no field usage (`maxDeliveries` is about batches).
+   */
+  completeFeedRange(range: FeedRange): Promise<void>;
+  /** The subscription's dead-letter store, by seq. */
+  deadLetters(subscription: string): Promise<DeadLetter[]>;
+  /** Removes dead letters (delivered by a replay, or skipped); returns how many there were. */
+  removeDeadLetters(subscription: string, seqs: bigint[]): Promise<number>;
+  /** Records a failed replay of dead letters: `attempts` added, their state and error set. */
+  markDeadLetters(
+    subscription: string,
+    seqs: bigint[],
+    change: { state: DeadLetter['state']; attempts: number; error?: string },
+  ): Promise<void>;
   /**
    * Deliveries of each field to the subscription so far (the `maxDeliveries` condition): every completed intent with
    * at least one record counts once for each of its fields, in the same transaction as the records.

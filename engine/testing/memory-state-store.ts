@@ -13,6 +13,8 @@ import type {
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
+  DeadLetter,
+  FeedRange,
   ResourceSchema,
   StateStore,
   SubscriptionCursor,
@@ -52,6 +54,7 @@ export class MemoryStateStore implements StateStore {
   private readonly cycles = new Map<string, CycleState>();
   private readonly quality = new Map<string, QualityReport>();
   private readonly subscriptions = new Map<string, { fields: string[]; backfill: string | null }>();
+  private readonly dead = new Map<string, DeadLetter[]>();
 
   async registerSchema(shape: Omit<ResourceSchema, 'version'>): Promise<number> {
     const { resource, ...body } = shape;
@@ -196,6 +199,66 @@ export class MemoryStateStore implements StateStore {
 
   async deliveries(subscription: string): Promise<DeliveryRecord[]> {
     return this.records.filter((r) => r.subscription === subscription).map(copyRecord);
+  }
+
+  async deliveryCount(subscription: string): Promise<number> {
+    return this.records.filter((r) => r.subscription === subscription).length;
+  }
+
+  async completeFeedRange(r: FeedRange): Promise<void> {
+    const at = this.cursors.get(r.subscription)?.seq ?? 0n;
+    if (r.toSeq < at) {
+      throw new SluiceError(
+        'STATE_CORRUPT',
+        `feed range of "${r.subscription}" ends at ${r.toSeq}, before its cursor ${at}`,
+        {
+          details: { subscription: r.subscription },
+        },
+      );
+    }
+    const parked = this.dead.get(r.subscription) ?? [];
+    if (r.record && this.records.some((x) => x.deliveryId === r.record!.deliveryId)) {
+      throw new SluiceError('STATE_CORRUPT', `delivery "${r.record.deliveryId}" is already recorded`, {
+        details: { deliveryId: r.record.deliveryId },
+      });
+    }
+    if (r.parked.some((d) => parked.some((p) => p.seq === d.seq))) {
+      throw new SluiceError('STATE_CORRUPT', `an event of "${r.subscription}" is parked twice`, {
+        details: { subscription: r.subscription },
+      });
+    }
+    if (r.record) this.records.push(copyRecord(r.record));
+    this.dead.set(
+      r.subscription,
+      [...parked, ...r.parked.map((d) => ({ ...d }))].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)),
+    );
+    this.cursors.set(r.subscription, { seq: r.toSeq, lastTick: r.at });
+  }
+
+  async deadLetters(subscription: string): Promise<DeadLetter[]> {
+    return (this.dead.get(subscription) ?? []).map((d) => ({ ...d }));
+  }
+
+  async removeDeadLetters(subscription: string, seqs: bigint[]): Promise<number> {
+    const all = this.dead.get(subscription) ?? [];
+    const gone = new Set(seqs);
+    const kept = all.filter((d) => !gone.has(d.seq));
+    this.dead.set(subscription, kept);
+    return all.length - kept.length;
+  }
+
+  async markDeadLetters(
+    subscription: string,
+    seqs: bigint[],
+    change: { state: DeadLetter['state']; attempts: number; error?: string },
+  ): Promise<void> {
+    const which = new Set(seqs);
+    for (const d of this.dead.get(subscription) ?? []) {
+      if (!which.has(d.seq)) continue;
+      d.state = change.state;
+      d.attempts += change.attempts;
+      if (change.error !== undefined) d.error = change.error;
+    }
   }
 
   async fieldUsage(subscription: string): Promise<Map<string, number>> {

@@ -506,4 +506,71 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.deepEqual(await state.qualityReports('people'), [report('scan', 2), report('stream', 3)]);
     t.deepEqual(await state.qualityReports('orders'), []);
   });
+
+  it('feed ranges: record, parked events and cursor move together; dead letters are listed, marked, removed', async (t, state) => {
+    const letter = (seq: bigint, st: 'failed' | 'waiting', key = '{"id":"1"}') => ({
+      subscription: 'feed-a',
+      seq,
+      id: `feed-a:${seq}`,
+      key,
+      body: `{"id":"feed-a:${seq}"}`,
+      state: st,
+      attempts: st === 'failed' ? 8 : 0,
+      ...(st === 'failed' ? { error: 'HTTP 503' } : {}),
+      parkedAt: '2026-12-04T08:00:00.000Z',
+    });
+    const rec = { ...record('feed-a', 1n, 10n), stem: 'feed', parts: [] };
+    await state.completeFeedRange({
+      subscription: 'feed-a',
+      toSeq: 10n,
+      at: '2026-12-04T08:00:00.000Z',
+      record: rec,
+      parked: [letter(7n, 'waiting'), letter(4n, 'failed'), letter(5n, 'failed', '{"id":"2"}')],
+    });
+    t.deepEqual(await state.cursor('feed-a'), { seq: 10n, lastTick: '2026-12-04T08:00:00.000Z' });
+    t.deepEqual(await state.deliveries('feed-a'), [rec]);
+    t.is(await state.deliveryCount('feed-a'), 1);
+    t.deepEqual(await state.fieldUsage('feed-a'), new Map(), 'feeds count no field usage');
+    t.deepEqual(
+      (await state.deadLetters('feed-a')).map((d) => [d.seq, d.state]),
+      [
+        [4n, 'failed'],
+        [5n, 'failed'],
+        [7n, 'waiting'],
+      ],
+      'by seq',
+    );
+    t.deepEqual((await state.deadLetters('feed-a'))[0], letter(4n, 'failed'));
+    // a range with nothing published moves the cursor only
+    await state.completeFeedRange({
+      subscription: 'feed-a',
+      toSeq: 12n,
+      at: '2026-12-04T08:00:01.000Z',
+      record: null,
+      parked: [],
+    });
+    t.is((await state.cursor('feed-a')).seq, 12n);
+    t.is(await state.deliveryCount('feed-a'), 1);
+    // never backwards, and nothing of a refused range is kept
+    const back = await t.throwsAsync(() =>
+      state.completeFeedRange({
+        subscription: 'feed-a',
+        toSeq: 11n,
+        at: 'x',
+        record: null,
+        parked: [letter(11n, 'failed')],
+      }),
+    );
+    t.true(isSluiceError(back) && back.code === 'STATE_CORRUPT');
+    t.is((await state.deadLetters('feed-a')).length, 3);
+    await state.markDeadLetters('feed-a', [7n], { state: 'failed', attempts: 3, error: 'timeout' });
+    const seven = (await state.deadLetters('feed-a')).find((d) => d.seq === 7n)!;
+    t.like(seven, { state: 'failed', attempts: 3, error: 'timeout' });
+    t.is(await state.removeDeadLetters('feed-a', [4n, 7n, 99n]), 2);
+    t.deepEqual(
+      (await state.deadLetters('feed-a')).map((d) => d.seq),
+      [5n],
+    );
+    t.deepEqual(await state.deadLetters('feed-b'), []);
+  });
 }

@@ -5,6 +5,7 @@ import type { RuntimeCatalog } from '../runtime/runtime-catalog.ts';
 import type { EngineStatus } from '../runtime/status.ts';
 import { catalogRoutes, keyRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
 import { cycleRoutes, type CycleApi } from './cycle-routes.ts';
+import { dlqRoutes, type DlqApi } from './dlq-routes.ts';
 import { schemaRoutes, type SchemaApi } from './schema-routes.ts';
 import { snapshotRoutes, type SnapshotApi } from './snapshot-routes.ts';
 import { subscriptionRoutes, type SubscriptionApi } from './subscription-routes.ts';
@@ -20,6 +21,7 @@ export interface ApiOptions {
   schemas?: SchemaApi;
   subscriptions?: SubscriptionApi;
   cycles?: CycleApi;
+  dlq?: DlqApi;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ApiOptions {
  * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
  * `/v1/catalog…`: the data map and runtime classifications (catalog-routes.ts). `/v1/snapshots`, resnapshot and
  * backfill (snapshot-routes.ts). `/v1/resources/:id/schemas` (schema-routes.ts). `/v1/subscriptions/:id/fields` (subscription-routes.ts). `/v1/cycles`, `/v1/subscriptions/:id/cycle|pause|resume`
- * (cycle-routes.ts). `/metrics`: Prometheus text format.
+ * (cycle-routes.ts). `/v1/subscriptions/:id/dlq…`: a feed's dead letters (dlq-routes.ts). `/metrics`: Prometheus text format.
  */
 export async function startApi(
   opts: ApiOptions,
@@ -52,6 +54,7 @@ export async function startApi(
   if (opts.schemas) schemaRoutes(app, opts.schemas);
   if (opts.subscriptions) subscriptionRoutes(app, opts.subscriptions);
   if (opts.cycles) cycleRoutes(app, opts.cycles);
+  if (opts.dlq) dlqRoutes(app, opts.dlq);
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
   );

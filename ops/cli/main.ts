@@ -15,6 +15,7 @@ import { schemasCommand } from './schemas.ts';
 import { fieldsCommand } from './fields.ts';
 import { cycleCommands } from './cycles.ts';
 import { redeliverCommand } from './redeliver.ts';
+import { dlqCommand } from './dlq.ts';
 import { validateCommand } from './validate.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   fieldsCommand(program, set);
   cycleCommands(program, set);
   redeliverCommand(program, set);
+  dlqCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {

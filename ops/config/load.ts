@@ -184,7 +184,7 @@ function absolutize(cfg: Config, base: string): Config {
     dataDir: resolve(base, cfg.dataDir ?? './.sluice'),
     subscriptions: cfg.subscriptions.map((s) => ({
       ...s,
-      delivery: { ...s.delivery, dir: resolve(base, s.delivery.dir) },
+      delivery: s.delivery.mode === 'batch' ? { ...s.delivery, dir: resolve(base, s.delivery.dir) } : s.delivery,
     })),
   };
 }

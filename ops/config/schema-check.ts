@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { configJsonSchema } from '../../schemas/index.ts';
 import type { ConfigIssue } from './issues.ts';
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, discriminator: true });
 addFormats.default(ajv, ['date-time']);
 const validate = ajv.compile(configJsonSchema());
 
@@ -59,6 +59,7 @@ export function schemaCheck(doc: unknown): { issues: ConfigIssue[]; typed: boole
 const PATTERN_HINTS: Record<string, string> = {
   '^[^:]+:[0-9]{1,5}$': 'must be host:port, e.g. 127.0.0.1:7300',
   '^[0-9]+(KB|MB|GB)$': 'must be a size such as "512KB", "256MB" or "1GB"',
+  '^https?://': 'must be an http:// or https:// URL',
   '^[0-9]+(ms|s|m|h|d)$': 'must be a duration such as "500ms", "30s", "5m", "12h" or "7d"',
 };
 
@@ -182,6 +183,25 @@ function toIssue(e: ErrorObject, root: unknown): ConfigIssue {
         path,
         message: `${JSON.stringify(e.data)} must be ${JSON.stringify(e.params.allowedValue)}`,
       };
+    case 'discriminator': {
+      // `delivery.mode` picks the form: name the allowed modes (a missing one is reported by `required`)
+      const tag = String(e.params.tag);
+      const modes = (
+        (e.schema as unknown as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] }).oneOf ??
+        (parent as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] }).oneOf ??
+        []
+      )
+        .map((b) => b.properties?.[tag]?.const)
+        .filter((c) => c !== undefined);
+      const value = (e.data as Record<string, unknown> | null)?.[tag];
+      // (a missing tag: the same issue as `required` gives, so it is reported once)
+      if (value === undefined) return { severity: 'error', path, message: `missing required key "${tag}"` };
+      return {
+        severity: 'error',
+        path: [...path, tag],
+        message: `${JSON.stringify(value)} must be one of: ${modes.join(', ')}`,
+      };
+    }
     case 'propertyNames':
       return { severity: 'error', path, message: `invalid key ${JSON.stringify(e.params.propertyName)}` };
     default:

@@ -2,6 +2,7 @@
  * loadConfig in-process: the exact issues of each broken fixture (test/validate/broken), and rules that the CLI test
  * does not reach — run mode, structural errors next to reference errors, paths of numeric-looking keys, secrets.
  */
+import type { BatchDeliveryConfig } from '../../schemas/index.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,5 +255,63 @@ test('an anchor reused in several places is fine (a shared value is not a cycle)
   writeFileSync(file, text);
   const loaded = loadConfig(file, { mode: 'validate', env: NO_ENV });
   t.deepEqual(errors(loaded.issues), []);
-  t.is(loaded.config.subscriptions[1]?.delivery.cadence, '*/10 * * * * *');
+  t.is((loaded.config.subscriptions[1]?.delivery as BatchDeliveryConfig).cadence, '*/10 * * * * *');
+});
+
+test('feed delivery: its own keys, exactly one transport, a Standard Webhooks secret', (t) => {
+  const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+  const ok = loadVariant('feed-ok', (c) => {
+    c.subscriptions[0].delivery = { mode: 'feed', webhook: { url: 'https://audit.example/hooks', secret } };
+  });
+  t.deepEqual(errors(ok.issues), []);
+  const wrong = loadVariant('feed-wrong', (c) => {
+    c.subscriptions[0].delivery = {
+      mode: 'feed',
+      cadence: '* * * * *',
+      nats: { url: 'nats://127.0.0.1:4222' },
+      webhook: { url: 'ftp://x', secret: 'letmein', batchSize: 0 },
+    };
+  });
+  t.deepEqual(
+    errors(wrong.issues).map((i) => [formatPath(i.path), i.message]),
+    [
+      ['subscriptions[0].delivery', 'a feed has one transport: give nats or webhook, not both'],
+      [
+        'subscriptions[0].delivery.cadence',
+        'unknown key "cadence" (expected one of: mode, nats, webhook, maxInFlight)',
+      ],
+      ['subscriptions[0].delivery.webhook.url', '"ftp://x" must be an http:// or https:// URL'],
+      [
+        'subscriptions[0].delivery.webhook.secret',
+        'must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))',
+      ],
+      ['subscriptions[0].delivery.webhook.batchSize', '0 is out of range: must be between 1 and 1000'],
+    ],
+    'structural problems are reported against the mode given (the batch form is not tried)',
+  );
+  const both = loadVariant('feed-both', (c) => {
+    c.subscriptions[0].delivery = {
+      mode: 'feed',
+      nats: { url: 'nats://127.0.0.1:4222' },
+      webhook: { url: 'https://audit.example/hooks', secret: 'letmein' },
+    };
+  });
+  t.deepEqual(
+    errors(both.issues).map((i) => formatPath(i.path)),
+    ['subscriptions[0].delivery', 'subscriptions[0].delivery.webhook.secret'],
+  );
+  const none = loadVariant('feed-none', (c) => {
+    c.subscriptions[0].delivery = { mode: 'feed' };
+  });
+  t.deepEqual(
+    errors(none.issues).map((i) => i.message),
+    ['a feed needs nats or webhook'],
+  );
+  const mode = loadVariant('feed-mode', (c) => {
+    c.subscriptions[0].delivery = { mode: 'stream', nats: { url: 'nats://x' } };
+  });
+  t.deepEqual(
+    errors(mode.issues).map((i) => formatPath(i.path)),
+    ['subscriptions[0].delivery.mode'],
+  );
 });

@@ -7,7 +7,7 @@ import {
   validateGeneralizeOptions,
   type GeneralizeOptions,
 } from '../../engine/masking/index.ts';
-import type { Config, ResourceConfig, SubscriberConfig } from '../../schemas/index.ts';
+import type { Config, FeedDeliveryConfig, ResourceConfig, SubscriberConfig } from '../../schemas/index.ts';
 import type { ConfigIssue } from './issues.ts';
 import { maskingMatrix, maskingTags } from './masking-matrix.ts';
 import { parseInstant } from '../../engine/rules/decision-time.ts';
@@ -107,6 +107,10 @@ export function semanticIssues(cfg: Config, opts: SemanticOptions = {}): ConfigI
       grantIssues(resource, subscriber, s, i, matrix, tags, err, warn, unclassified);
     }
     const d = s.delivery;
+    if (d.mode === 'feed') {
+      feedIssues(d, i, err);
+      return;
+    }
     const cron = validateDetailed(d.cadence);
     if (!cron.valid) {
       const why = cron.errors.map(cronProblem).join('; ');
@@ -154,7 +158,12 @@ function grantIssues(
   if (s.filter !== undefined) filterIssues(resource, s, i, grant.fields, err);
   for (const f of grant.fields) {
     const at = ['subscriptions', i, 'fields', s.fields.indexOf(f.name)];
-    if (f.strategy === 'encrypt' && subscriber.publicKey === undefined) {
+    if (f.strategy === 'encrypt' && s.delivery.mode === 'feed') {
+      err(
+        at,
+        `"${f.name}" resolves to encrypt, which a feed cannot carry (the wrapped data key travels in batch manifests): mask it as hash in masks, or deliver it in a batch subscription`,
+      );
+    } else if (f.strategy === 'encrypt' && subscriber.publicKey === undefined) {
       err(
         at,
         `"${f.name}" resolves to encrypt but subscriber "${subscriber.id}" has no publicKey to wrap its data key for (sluice keygen makes one)`,
@@ -287,5 +296,23 @@ function isTimeZone(tz: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A feed's transport: exactly one of nats or webhook; a webhook secret in the Standard Webhooks format. */
+function feedIssues(d: FeedDeliveryConfig, i: number, err: (p: (string | number)[], m: string) => void) {
+  const at = ['subscriptions', i, 'delivery'];
+  if ((d.nats === undefined) === (d.webhook === undefined)) {
+    err(at, d.nats ? 'a feed has one transport: give nats or webhook, not both' : 'a feed needs nats or webhook');
+  }
+  const secret = d.webhook?.secret;
+  if (secret !== undefined && !secret.startsWith('env:')) {
+    const bytes = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+    if (!/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret) || bytes.length < 24 || bytes.length > 64) {
+      err(
+        [...at, 'webhook', 'secret'],
+        'must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))',
+      );
+    }
   }
 }

@@ -6,15 +6,22 @@ import { join } from 'node:path';
 import { PostgresSource, type PostgresResource } from '../../connectors/sources/postgres/postgres-source.ts';
 import { parseDuration } from '../config/duration.ts';
 import { parseSize } from '../config/size.ts';
-import type { Config, ResourceConfig } from '../../schemas/index.ts';
+import type { Config, ResourceConfig, SubscriptionConfig } from '../../schemas/index.ts';
+import { FEED_CADENCE } from './runtime-subscriptions.ts';
 import type { GeneralizeOptions } from '../../engine/masking/index.ts';
 import { formatPath } from '../config/issues.ts';
 import { maskingMatrix, maskingTags } from '../config/masking-matrix.ts';
 
-/** A batch subscription as the engine runs it, with its schedule. */
+/** A subscription as the engine runs it: a batch one with its schedule, or a live feed (`feed` set). */
 export type ScheduledSubscription = BatchSubscription & {
   cadence: string;
   timezone: string;
+  /** A live feed: its transport and bounds (no cadence then). */
+  feed?: FeedSettings;
+  /** Feeds: events read from the bus per range, at most. */
+  maxInFlight: number;
+  /** Feeds: how long to wait for a fuller webhook batch. */
+  lingerMs: number;
   lastError?: string;
   /** Fields withheld by the last decision. */
   denied: CycleDenial[];
@@ -91,13 +98,8 @@ export function compileSubscriptions(cfg: Config): Map<string, ScheduledSubscrip
       fields: [],
       denied: [],
       ...(subscriber?.publicKey ? { recipientKey: subscriber.publicKey } : {}),
-      compression: s.delivery.compression ?? 'zstd',
-      incremental: s.delivery.incremental ?? 'changes',
-      partBytes: parseSize(s.delivery.partSize, 1024 ** 3),
-      ...(s.delivery.rowGroupRows ? { rowGroupRows: s.delivery.rowGroupRows } : {}),
       maxRowsPerFile: MAX_ROWS_PER_FILE,
-      cadence: s.delivery.cadence,
-      timezone: s.delivery.timezone ?? 'UTC',
+      ...deliverySettings(s.delivery, s.subscriber, s.id),
     };
     regrant(sub, cfg); // fields, denials and masking options as of now
     subs.set(s.id, sub);
@@ -179,4 +181,62 @@ export function withConfigPath(cfg: Config, e: SluiceError): SluiceError {
     details: { ...e.details, configPath: formatPath(path) },
     cause: e,
   });
+}
+
+/** A feed's transport, resolved from its config (durations parsed, defaults applied). */
+export type FeedSettings =
+  | { kind: 'nats'; url: string; subject: string; stream: string; maxAgeMs: number }
+  | {
+      kind: 'webhook';
+      url: string;
+      secret: string;
+      batchSize: number;
+      timeoutMs: number;
+      maxAttempts: number;
+      backoff: { initialMs: number; maxMs: number };
+    };
+
+/** The delivery settings of a subscription as the engine runs them (batch or feed). */
+function deliverySettings(d: SubscriptionConfig['delivery'], subscriber: string, id: string) {
+  if (d.mode === 'batch') {
+    return {
+      compression: d.compression ?? 'zstd',
+      incremental: d.incremental ?? 'changes',
+      partBytes: parseSize(d.partSize, 1024 ** 3),
+      ...(d.rowGroupRows ? { rowGroupRows: d.rowGroupRows } : {}),
+      cadence: d.cadence,
+      timezone: d.timezone ?? 'UTC',
+      maxInFlight: 0,
+      lingerMs: 0,
+    } as const;
+  }
+  const feed: FeedSettings = d.nats
+    ? {
+        kind: 'nats',
+        url: d.nats.url,
+        subject: d.nats.subject ?? `sluice.feed.${subscriber}.${id}`,
+        stream: d.nats.stream ?? 'SLUICE_FEED',
+        maxAgeMs: parseDuration(d.nats.maxAge, 7 * 86_400_000),
+      }
+    : {
+        kind: 'webhook',
+        url: d.webhook!.url,
+        secret: d.webhook!.secret,
+        batchSize: d.webhook!.batchSize ?? 100,
+        timeoutMs: parseDuration(d.webhook!.timeout, 10_000),
+        maxAttempts: d.webhook!.maxAttempts ?? 8,
+        backoff: {
+          initialMs: parseDuration(d.webhook!.backoff?.initial, 500),
+          maxMs: parseDuration(d.webhook!.backoff?.max, 60_000),
+        },
+      };
+  return {
+    compression: 'zstd',
+    incremental: 'changes',
+    cadence: FEED_CADENCE,
+    timezone: 'UTC',
+    feed,
+    maxInFlight: d.maxInFlight ?? 1000,
+    lingerMs: parseDuration(d.webhook?.linger, 0),
+  } as const;
 }

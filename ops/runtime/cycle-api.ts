@@ -39,6 +39,8 @@ export interface CycleApiDeps {
   pool: pg.Pool;
   /** bus.retention.max: what a subscription's lag is measured against. */
   retentionMaxMs: number;
+  /** Whether a subscription is a live feed (it has no cycle to run). */
+  isFeed: (id: string) => boolean;
   /** Runs a re-delivery in turn with the subscription's cycles. */
   redeliver: (id: string, req: RedeliveryRequest) => Promise<CycleResult & { fromSeq?: string; toSeq?: string }>;
 }
@@ -104,6 +106,11 @@ export function cycleApi(d: CycleApiDeps): CycleApi {
       };
     },
     run: async (id) => {
+      if (d.isFeed(id)) {
+        throw new SluiceError('CONFLICT', `subscription "${id}" is a live feed: it sends each change as it comes`, {
+          details: { subscription: id },
+        });
+      }
       const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
       const r = await d.runner.runNow(id, tick);
       return {

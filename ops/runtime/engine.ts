@@ -1,7 +1,9 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
+import { emptyResult, runBatchCycle, type CyclePoint, type CycleResult } from '../../engine/delivery/batch-cycle.ts';
+import { FeedMetrics } from '../metrics/feed-metrics.ts';
+import { FeedRuntime } from './feeds.ts';
 import { runRedelivery, type RedeliveryRequest } from '../../engine/delivery/redelivery.ts';
 import { runSnapshotCycle } from '../../engine/delivery/snapshot-cycle.ts';
 import { isSluiceError, SluiceError } from '../../engine/errors.ts';
@@ -59,6 +61,8 @@ export interface EngineOptions {
    * start, every resource of theirs re-snapshotted (`sluice run --recover-slot`).
    */
   recoverSlot?: string[];
+  /** Test hook (SLUICE_TEST_CRASH_AT=feed-published): SIGKILL once a feed range is published, before its commit. */
+  crashFeed?: boolean;
 }
 
 export interface Engine {
@@ -164,6 +168,11 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       if (setting !== 'fields') {
         // a new cadence, a pause or a resume: re-scheduled at once (set once the engine runs; changes come later)
         const c = subscriptionsRt.cycle(catalog.config(), id);
+        if (feeds.rt?.has(id)) {
+          feeds.rt.setPaused(id, c.paused !== undefined);
+          log.info(c.paused ? 'feed paused' : 'feed resumed', { subscription: id });
+          return;
+        }
         log.info(
           setting === 'paused' ? (c.paused ? 'subscription paused' : 'subscription resumed') : 'cadence changed',
           {
@@ -189,6 +198,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       return { id, cadence: c.cadence, timezone: c.timezone, paused: c.paused !== undefined };
     };
     const cycles: { runner?: CycleRunner } = {}; // (set once the engine runs; overrides change later)
+    const feeds: { rt?: FeedRuntime } = {}; // (likewise)
     await catalog.load();
     await subscriptionsRt.load();
     const effective = runtimeConfig();
@@ -295,7 +305,10 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
                 register,
                 onFirstAttempt,
                 retryNow: (wake) => retryNow.set(source.id, wake),
-                observe: (events) => quality.observe(events),
+                observe: (events) => {
+                  quality.observe(events);
+                  feeds.rt?.appended(events);
+                },
               }),
             );
           }),
@@ -364,7 +377,11 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     needs.schedule();
 
     // subscriptions
-    const sink = new ParquetDirSink((id) => cfg.subscriptions.find((s) => s.id === id)!.delivery.dir);
+    const sink = new ParquetDirSink((id) => {
+      const d = cfg.subscriptions.find((s) => s.id === id)!.delivery;
+      if (d.mode !== 'batch') throw new SluiceError('INTERNAL', `subscription "${id}" is a feed: it writes no files`);
+      return d.dir;
+    });
     cleanups.push(() => sink.close()); // runs after the scheduler has drained (cleanups run in reverse)
     const crash = opts.crashAt;
     const cycleDeps = {
@@ -418,6 +435,14 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
       inTurn(id, async () => {
         const sub = subs.get(id);
         if (!sub) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
+        if (sub.feed) {
+          if (!req) return emptyResult();
+          throw new SluiceError(
+            'CONFLICT',
+            `subscription "${id}" is a live feed: replay it from its JetStream stream (any consumer can start at a sequence or time), or its dead letters with sluice dlq replay`,
+            { details: { subscription: id } },
+          );
+        }
         const result = await runRedelivery(sub, req, { ...cycleDeps, stopping: stopping.signal }, abort.signal);
         metrics.onRedelivery(id, result);
         if (result.files.length > 0) opts.onDelivery?.(id, result);
@@ -441,7 +466,21 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     });
     cycles.runner = runner;
     cleanups.push(() => runner.drain());
-    const caughtUp = await runner.start([...subs.keys()].map(planOf));
+    const caughtUp = await runner.start([...subs.values()].filter((s) => !s.feed).map((s) => planOf(s.id)));
+    // live feeds: one loop each, woken by appends to their resource
+    const feedRuntime = new FeedRuntime({
+      subscriptions: [...subs.values()].filter((s) => s.feed),
+      bus,
+      state,
+      log: log.child({ component: 'feed' }),
+      metrics: new FeedMetrics(metrics.registry),
+      paused: (id) => subscriptionsRt.isPaused(id),
+      onGap: cycleDeps.onGap,
+      ...(opts.crashFeed ? { checkpoint: () => process.kill(process.pid, 'SIGKILL') } : {}),
+    });
+    feeds.rt = feedRuntime;
+    feedRuntime.start();
+    cleanups.push(() => feedRuntime.stop());
     const retention = new Retention({
       bus,
       state,
@@ -513,15 +552,18 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         subscriptions: await Promise.all(
           [...subs.values()].map(async (s) => {
             const cursor = stateOk.ok ? await state.cursor(s.id) : { seq: 0n, lastTick: null };
+            const feed = feedRuntime.status(s.id);
             return {
               id: s.id,
               resource: s.resource,
+              mode: s.feed ? ('feed' as const) : ('batch' as const),
               ...cadenceOf(s.id),
+              ...(feed ? { feed: { transport: s.feed!.kind, ...feed } } : {}),
               cursorSeq: cursor.seq.toString(),
               lastTick: cursor.lastTick,
               nextRun: runner.nextRun(s.id)?.toISOString() ?? null,
               running: runner.running(s.id),
-              deliveries: stateOk.ok ? (await state.deliveries(s.id)).length : 0,
+              deliveries: stateOk.ok ? await state.deliveryCount(s.id) : 0,
               ...(s.lastError ? { lastError: s.lastError } : {}),
               denied: s.denied,
               ...fieldsOf(s.id),
@@ -566,8 +608,14 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         resourceOf: (id) => subs.get(id)!.resource,
         pool,
         redeliver,
+        isFeed: (id) => subs.get(id)?.feed !== undefined,
         retentionMaxMs: retentionPolicy(cfg).maxMs,
       }),
+      dlq: {
+        list: (id) => feedRuntime.deadLetters(id),
+        replay: (id) => feedRuntime.replay(id),
+        skip: (id, eventId) => feedRuntime.skip(id, eventId),
+      },
       rotateKey: async (id, kind) => {
         if (!subs.has(id)) throw new SluiceError('NOT_FOUND', `unknown subscription "${id}"`);
         const { version } = await state.rotateSecret(id, kind);

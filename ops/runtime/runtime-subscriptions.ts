@@ -90,7 +90,11 @@ export class RuntimeSubscriptions {
 
   cycle(cfg: Config, subscription: string): SubscriptionCycle {
     const s = configured(cfg, subscription);
-    const config = { cadence: s.delivery.cadence, timezone: s.delivery.timezone ?? 'UTC' };
+    // a live feed has no exchange cycle: shown as such (it can still be paused)
+    const config =
+      s.delivery.mode === 'batch'
+        ? { cadence: s.delivery.cadence, timezone: s.delivery.timezone ?? 'UTC' }
+        : { cadence: FEED_CADENCE, timezone: 'UTC' };
     const o = this.override(subscription, 'cadence');
     const p = this.override(subscription, 'paused');
     return {
@@ -114,6 +118,13 @@ export class RuntimeSubscriptions {
     timezone?: string,
     by?: string,
   ): Promise<SubscriptionCycle> {
+    if (configured(cfg, subscription).delivery.mode === 'feed') {
+      throw new SluiceError(
+        'CONFLICT',
+        `subscription "${subscription}" is a live feed: it has no exchange cycle (sluice pause|resume still apply)`,
+        { details: { subscription } },
+      );
+    }
     const value = { cadence, ...(timezone !== undefined ? { timezone } : {}) };
     this.check(cfg, subscription, (s) => ({ ...s, delivery: { ...s.delivery, ...value } }), ['delivery']);
     await this.store({ subscription, setting: 'cadence', value, ...(by ? { by } : {}), at: now() });
@@ -198,10 +209,13 @@ export class RuntimeSubscriptions {
     return {
       ...s,
       ...(f ? { fields: f.value } : {}),
-      ...(c ? { delivery: { ...s.delivery, ...c.value } } : {}),
+      ...(c && s.delivery.mode === 'batch' ? { delivery: { ...s.delivery, ...c.value } } : {}),
     };
   }
 }
+
+/** What `cadence` shows for a live feed. */
+export const FEED_CADENCE = 'live feed';
 
 /** An override's instant: ISO 8601 with µs, as the state DB gives it back. */
 const now = () => new Date().toISOString().replace('Z', '000Z');

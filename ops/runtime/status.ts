@@ -3,6 +3,17 @@ import type { SourceStatus } from '../../engine/ports/index.ts';
 export interface SubscriptionStatus {
   id: string;
   resource: string;
+  /** `batch`: Parquet files on an exchange cycle; `feed`: a live event feed (`feed` below). */
+  mode: 'batch' | 'feed';
+  /** A live feed: its transport, events published since start, dead letters, last publish and error. */
+  feed?: {
+    transport: 'nats' | 'webhook';
+    published: number;
+    deadLetters: number;
+    paused: boolean;
+    lastPublishAt: string | null;
+    lastError?: string;
+  };
   /** The exchange cycle: the config's, or an operator's runtime override (`sluice cycle set`). */
   cadence: string;
   timezone: string;

@@ -39,7 +39,7 @@ export class NatsFeedPublisher {
   ): Promise<NatsFeedPublisher> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: url, name: 'sluice-feed', timeout: 5000 });
+      nc = await connect({ servers: url, name: 'sluice-feed', timeout: 5000, maxReconnectAttempts: -1 });
     } catch (e) {
       throw new SluiceError('UNAVAILABLE', `NATS at ${url} does not answer: ${(e as Error).message}`, {
         retriable: true,
@@ -91,7 +91,13 @@ export class NatsFeedPublisher {
     return { seqs, duplicates };
   }
 
+  /** The connection is closed for good (a new publisher is needed). */
+  get closed(): boolean {
+    return this.nc.isClosed();
+  }
+
   async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
     await this.nc.drain().catch(() => this.nc.close());
   }
 }

@@ -306,4 +306,22 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: 'bus retention: how far each resource has been trimmed',
     sql: `alter table sluice_bus_heads add column trimmed bigint not null default 0;`,
   },
+  {
+    version: 12,
+    name: 'feeds: the dead-letter store (events a webhook did not take, and the later events of their keys)',
+    sql: `
+      create table sluice_dead_letters (
+        subscription text not null,
+        seq bigint not null,
+        event_id text not null,
+        key text not null,
+        body text not null,
+        state text not null check (state in ('failed', 'waiting')),
+        attempts integer not null,
+        error text,
+        parked_at text not null,
+        primary key (subscription, seq)
+      );
+    `,
+  },
 ];

@@ -12,6 +12,8 @@ import type {
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
+  DeadLetter,
+  FeedRange,
   ResourceSchema,
   StateStore,
   SubscriptionCursor,
@@ -265,24 +267,7 @@ export class PostgresStateStore implements StateStore {
           details: { subscription: i.subscription, tick: i.tick },
         });
       }
-      for (const record of records) {
-        await c.query(
-          `insert into sluice_deliveries (delivery_id, subscription, stem, first_seq, last_seq, rows, manifest_sha256, parts,
-                                         redelivery_of)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            record.deliveryId,
-            record.subscription,
-            record.stem,
-            record.firstSeq.toString(),
-            record.lastSeq.toString(),
-            record.rows,
-            record.manifestSha256,
-            JSON.stringify(record.parts),
-            record.redeliveryOf ? JSON.stringify(record.redeliveryOf) : null,
-          ],
-        );
-      }
+      for (const record of records) await insertRecord(c, record);
       if (records.length > 0 && i.fields.length > 0) {
         await c.query(
           `insert into sluice_field_usage (subscription, field, deliveries)
@@ -322,6 +307,104 @@ export class PostgresStateStore implements StateStore {
       parts: r.parts,
       ...(r.redelivery_of ? { redeliveryOf: r.redelivery_of } : {}),
     }));
+  }
+
+  async deliveryCount(subscription: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'select count(*) as n from sluice_deliveries where subscription = $1',
+      [subscription],
+    );
+    return Number(rows[0]!.n);
+  }
+
+  async completeFeedRange(r: FeedRange): Promise<void> {
+    await withTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<{ seq: string }>(
+        'select seq from sluice_cursors where subscription = $1 for update',
+        [r.subscription],
+      );
+      const at = BigInt(rows[0]?.seq ?? 0);
+      if (r.toSeq < at) {
+        throw new SluiceError(
+          'STATE_CORRUPT',
+          `feed range of "${r.subscription}" ends at ${r.toSeq}, before its cursor ${at}`,
+          { details: { subscription: r.subscription } },
+        );
+      }
+      if (r.record) await insertRecord(c, r.record);
+      if (r.parked.length > 0) {
+        await c.query(
+          `insert into sluice_dead_letters (subscription, seq, event_id, key, body, state, attempts, error, parked_at)
+           select $1, x.seq, x.id, x.key, x.body, x.state, x.attempts, x.error, x.parked_at
+             from jsonb_to_recordset($2::jsonb)
+                  as x(seq bigint, id text, key text, body text, state text, attempts int, error text, parked_at text)`,
+          [
+            r.subscription,
+            JSON.stringify(
+              r.parked.map((d) => ({
+                seq: d.seq.toString(),
+                id: d.id,
+                key: d.key,
+                body: d.body,
+                state: d.state,
+                attempts: d.attempts,
+                error: d.error ?? null,
+                parked_at: d.parkedAt,
+              })),
+            ),
+          ],
+        );
+      }
+      await c.query(
+        `insert into sluice_cursors (subscription, seq, last_tick) values ($1, $2, $3)
+         on conflict (subscription) do update set seq = excluded.seq, last_tick = excluded.last_tick`,
+        [r.subscription, r.toSeq.toString(), r.at],
+      );
+    });
+  }
+
+  async deadLetters(subscription: string): Promise<DeadLetter[]> {
+    const { rows } = await this.pool.query<{
+      seq: string;
+      event_id: string;
+      key: string;
+      body: string;
+      state: DeadLetter['state'];
+      attempts: number;
+      error: string | null;
+      parked_at: string;
+    }>('select * from sluice_dead_letters where subscription = $1 order by seq', [subscription]);
+    return rows.map((r) => ({
+      subscription,
+      seq: BigInt(r.seq),
+      id: r.event_id,
+      key: r.key,
+      body: r.body,
+      state: r.state,
+      attempts: r.attempts,
+      ...(r.error !== null ? { error: r.error } : {}),
+      parkedAt: r.parked_at,
+    }));
+  }
+
+  async removeDeadLetters(subscription: string, seqs: bigint[]): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      'delete from sluice_dead_letters where subscription = $1 and seq = any($2::bigint[])',
+      [subscription, seqs.map(String)],
+    );
+    return rowCount ?? 0;
+  }
+
+  async markDeadLetters(
+    subscription: string,
+    seqs: bigint[],
+    change: { state: DeadLetter['state']; attempts: number; error?: string },
+  ): Promise<void> {
+    await this.pool.query(
+      `update sluice_dead_letters set state = $3, attempts = attempts + $4, error = coalesce($5, error)
+        where subscription = $1 and seq = any($2::bigint[])`,
+      [subscription, seqs.map(String), change.state, change.attempts, change.error ?? null],
+    );
   }
 
   async fieldUsage(subscription: string): Promise<Map<string, number>> {
@@ -460,4 +543,23 @@ export class PostgresStateStore implements StateStore {
   }
 
   async close(): Promise<void> {}
+}
+
+async function insertRecord(c: pg.PoolClient, record: DeliveryRecord): Promise<void> {
+  await c.query(
+    `insert into sluice_deliveries (delivery_id, subscription, stem, first_seq, last_seq, rows, manifest_sha256, parts,
+                                   redelivery_of)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      record.deliveryId,
+      record.subscription,
+      record.stem,
+      record.firstSeq.toString(),
+      record.lastSeq.toString(),
+      record.rows,
+      record.manifestSha256,
+      JSON.stringify(record.parts),
+      record.redeliveryOf ? JSON.stringify(record.redeliveryOf) : null,
+    ],
+  );
 }
