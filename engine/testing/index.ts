@@ -4,3 +4,5 @@ export { MemoryStateStore } from './memory-state-store.ts';
 export { MemoryBatchSink, canonicalJson, type WrittenBatch, type WrittenFile } from './memory-batch-sink.ts';
 export { busConformance, type BusFixture } from './bus-conformance.ts';
 export { stateStoreConformance, type StateStoreFixture } from './state-store-conformance.ts';
+export { MemoryFeedSink, type MemoryAnswer } from './memory-feed-sink.ts';
+export { feedSinkConformance, type FeedSinkFixture } from './feed-sink-conformance.ts';

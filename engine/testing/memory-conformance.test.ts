@@ -3,6 +3,8 @@ import { busConformance } from './bus-conformance.ts';
 import { MemoryBus } from './memory-bus.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import { stateStoreConformance } from './state-store-conformance.ts';
+import { feedSinkConformance } from './feed-sink-conformance.ts';
+import { MemoryFeedSink } from './memory-feed-sink.ts';
 
 busConformance(test, 'memory', async () => {
   const bus = new MemoryBus();
@@ -12,4 +14,14 @@ busConformance(test, 'memory', async () => {
 stateStoreConformance(test, 'memory', async () => {
   const state = new MemoryStateStore();
   return { state, cleanup: () => state.close() };
+});
+
+feedSinkConformance(test, 'memory', async () => {
+  const sink = new MemoryFeedSink(50);
+  return {
+    sink,
+    received: async () => sink.taken.map((m) => m.id),
+    deduplicates: false,
+    cleanup: async () => {},
+  };
 });
