@@ -67,6 +67,17 @@ export class FeedLoop {
   private deniedLogged = '';
   /** Whether the receiver took a send since events were last parked (a second failure without one: it is down). */
   private tookSinceParking = true;
+  /** The cursor as of the last commit (which may still be in flight); null: read it from the state store. */
+  private cursor: bigint | null = null;
+  /** Whether the next range first asks the bus how far retention trimmed (after a (re)load, or a gap seen in a read). */
+  private checkTrim = true;
+  /** The commit in flight: at most one, completing while the next range is read and sent. */
+  private committing: Promise<void> | null = null;
+  /** The grant as decided at most GRANT_TTL_MS ago (a re-grant or a backfill forgets it: `refresh`). */
+  private grantCache: {
+    at: number;
+    grant: { fields: FeedSubscription['fields']; denied: { field: string; reason: string }[] };
+  } | null = null;
 
   constructor(
     readonly sub: FeedSubscription,
@@ -93,6 +104,12 @@ export class FeedLoop {
         backoff = 200;
         if (!worked) await this.waker.wait(this.deps.pollMs ?? 1000, signal);
       } catch (e) {
+        // what the state store holds is the truth again: the cursor and the dead letters are read anew
+        await this.committing?.catch(() => {});
+        this.committing = null;
+        this.cursor = null;
+        this.checkTrim = true;
+        loaded = false;
         if (signal.aborted) break;
         this.lastError = (e as Error).message;
         log.error('feed step failed; retrying', {
@@ -104,7 +121,15 @@ export class FeedLoop {
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
+    await this.committing?.catch(() => {}); // a range published before the stop is committed (fewer re-sends)
     for (const c of this.commands.splice(0)) c.settle(new SluiceError('UNAVAILABLE', 'the engine is stopping'));
+  }
+
+  /** The grant or the resource changed (a re-grant, a backfill, a rotated key): decide again and look now. */
+  refresh(): void {
+    this.grantCache = null;
+    this.shapes.expire();
+    this.waker.wake();
   }
 
   /** New events may be on the bus. */
@@ -170,10 +195,12 @@ export class FeedLoop {
   private async step(signal: AbortSignal): Promise<boolean> {
     const { bus, state, sink } = this.deps;
     const id = this.sub.id;
-    let from = (await state.cursor(id)).seq;
+    let from = (this.cursor ??= (await state.cursor(id)).seq);
     let head = await bus.head(this.sub.resource);
     if (head <= from) return false;
-    const trimmed = await bus.trimmed(this.sub.resource);
+    const trimChecked = this.checkTrim;
+    const trimmed = trimChecked ? await bus.trimmed(this.sub.resource) : 0n;
+    this.checkTrim = false;
     if (from < trimmed) {
       const gap = { first: from + 1n, last: trimmed };
       this.deps.logger.error('events were trimmed by retention before the feed sent them; a backfill follows', {
@@ -184,7 +211,9 @@ export class FeedLoop {
       await this.deps.onGap?.(id, gap);
       from = trimmed;
       if (head <= from) {
+        await this.settled();
         await state.completeFeedRange({ subscription: id, toSeq: from, at: now(), record: null, parked: [] });
+        this.cursor = from;
         return true;
       }
     }
@@ -193,7 +222,7 @@ export class FeedLoop {
       head = await bus.head(this.sub.resource);
     }
     const to = head < from + BigInt(this.sub.maxInFlight) ? head : from + BigInt(this.sub.maxInFlight);
-    const grant = this.sub.grant ? await this.sub.grant(new Date()) : { fields: this.sub.fields, denied: [] };
+    const grant = await this.grant();
     if (grant.fields.length === 0) {
       // nothing may be delivered now: the cursor stays, a later grant sends what waits
       const why = grant.denied.map((d) => `${d.field}: ${d.reason}`).join('; ');
@@ -207,7 +236,9 @@ export class FeedLoop {
     await this.shapes.refresh();
     const messages: (FeedMessage & { seq: bigint })[] = [];
     let oldest: string | null = null;
+    let first: bigint | null = null;
     for await (const page of bus.read(this.sub.resource, from, to, { pageSize: 1000, signal })) {
+      first ??= BigInt(page[0]!.seq);
       for (const e of page) {
         const event = await this.shapes.event(grant.fields, e);
         if (!event) continue;
@@ -215,8 +246,22 @@ export class FeedLoop {
         messages.push({ id: event.id, key: event.subject ?? '', body: event.body, seq: BigInt(e.seq) });
       }
     }
+    if (first !== from + 1n) {
+      this.checkTrim = true;
+      if (trimChecked) {
+        throw new SluiceError(
+          'STATE_CORRUPT',
+          `the bus read after seq ${from} of "${this.sub.resource}" began at ${first}`,
+          {
+            retriable: true,
+            details: { subscription: id, from: from.toString(), first: first?.toString() ?? null },
+          },
+        );
+      }
+      return true; // retention trimmed events after the cursor since the last look (seqs are dense): the gap first
+    }
     const parked: DeadLetter[] = [];
-    const sent: string[] = [];
+    const sent = new SentDigest();
     const park = (m: FeedMessage & { seq: bigint }, attempts: number, error?: string) => {
       const waiting = this.gate.blocked(m.key);
       parked.push({
@@ -240,7 +285,7 @@ export class FeedLoop {
       chunk = [];
       try {
         await sink.send(c, signal);
-        for (const m of c) sent.push(m.body);
+        for (const m of c) sent.add(m.body);
         this.tookSinceParking = true;
       } catch (e) {
         if (signal.aborted) throw e;
@@ -278,6 +323,7 @@ export class FeedLoop {
       const handled = parked.filter((d) => d.seq <= stop);
       const upTo = stop > from ? stop : from;
       if (upTo > from) await this.commit(from, upTo, sent, handled, oldest);
+      await this.settled();
       this.gate.load(await state.deadLetters(id)); // (holds taken for events past the stop are not stored)
       throw new SluiceError(
         'UNAVAILABLE',
@@ -292,30 +338,57 @@ export class FeedLoop {
     return true;
   }
 
-  /** Commits a range: its delivery record, its parked events and the cursor, together. */
-  private async commit(from: bigint, to: bigint, sent: string[], parked: DeadLetter[], oldest: string | null) {
+  /**
+   * Commits a range: its delivery record, its parked events and the cursor, together. The commit completes while the
+   * next range is read and sent (its latency is off the path of every event); at most one is in flight — the
+   * previous one is awaited first, and its failure surfaces here (the loop then reads the cursor again and re-sends
+   * from it: at least once).
+   */
+  private async commit(from: bigint, to: bigint, sent: SentDigest, parked: DeadLetter[], oldest: string | null) {
+    await this.settled();
     const id = this.sub.id;
     const record: DeliveryRecord | null =
-      sent.length > 0
+      sent.count > 0
         ? {
             deliveryId: `${id}:${from + 1n}-${to}`,
             subscription: id,
             stem: 'feed',
             firstSeq: from + 1n,
             lastSeq: to,
-            rows: sent.length,
+            rows: sent.count,
             // the digest of what was published (the events' JSON, one per line): the delivery log's leaf covers it
-            manifestSha256: createHash('sha256').update(sent.join('\n')).digest('hex'),
+            manifestSha256: sent.hex(),
             parts: [],
           }
         : null;
-    await this.deps.state.completeFeedRange({ subscription: id, toSeq: to, at: now(), record, parked });
-    if (parked.length > 0) this.deps.onDeadLetters?.(id, this.gate.size);
-    if (sent.length > 0) {
-      this.published += sent.length;
-      this.lastPublishAt = now();
-      this.deps.onPublished?.(id, sent.length, oldest);
-    }
+    const committing = (async () => {
+      await this.deps.state.completeFeedRange({ subscription: id, toSeq: to, at: now(), record, parked });
+      if (parked.length > 0) this.deps.onDeadLetters?.(id, this.gate.size);
+      if (sent.count > 0) {
+        this.published += sent.count;
+        this.lastPublishAt = now();
+        this.deps.onPublished?.(id, sent.count, oldest);
+      }
+    })();
+    committing.catch(() => {}); // seen by the next settled()
+    this.committing = committing;
+    this.cursor = to;
+  }
+
+  /** Waits for the commit in flight; throws its failure. */
+  private async settled(): Promise<void> {
+    const c = this.committing;
+    this.committing = null;
+    await c;
+  }
+
+  /** The subscription's grant now, decided again at most every GRANT_TTL_MS (validity windows, revocations). */
+  private async grant() {
+    const at = Date.now();
+    if (this.grantCache && at - this.grantCache.at < GRANT_TTL_MS) return this.grantCache.grant;
+    const grant = this.sub.grant ? await this.sub.grant(new Date(at)) : { fields: this.sub.fields, denied: [] };
+    this.grantCache = { at, grant };
+    return grant;
   }
 
   /** Sends the dead letters of `keys` (all when null) in seq order per key; a key that fails again stays parked. */
@@ -376,6 +449,7 @@ export class FeedLoop {
   }
 
   private async runCommands(): Promise<void> {
+    if (this.commands.length > 0) await this.settled(); // the dead letters of the last range are stored
     for (let c = this.commands.shift(); c; c = this.commands.shift()) {
       try {
         c.settle(undefined, await c.run());
@@ -387,6 +461,22 @@ export class FeedLoop {
 }
 
 const now = () => new Date().toISOString();
+
+/** How long a feed keeps a grant decision before deciding again (a revocation stops the feed within this). */
+const GRANT_TTL_MS = 1000;
+
+/** The sha256 of the published events' JSON, one per line, built as they are sent (the range's bodies are not kept). */
+class SentDigest {
+  private readonly hash = createHash('sha256');
+  count = 0;
+  add(body: string): void {
+    this.hash.update(this.count === 0 ? body : `\n${body}`);
+    this.count++;
+  }
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
 
 function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

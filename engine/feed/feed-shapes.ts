@@ -30,6 +30,7 @@ export interface EncodedEvent {
 export class FeedShapes {
   private readonly cache = new Map<string, FeedShape>();
   private hash: { version: number; key: Uint8Array } | null = null;
+  private checkedAt = 0;
 
   constructor(
     private readonly sub: FeedSubscription,
@@ -37,13 +38,20 @@ export class FeedShapes {
     private readonly encode: (e: FeedEvent) => string,
   ) {}
 
-  /** Called at each range: a rotated hash key applies from the next range on. */
+  /** Called at each range: a rotated hash key applies from the next range on, within KEY_TTL_MS (or `expire`). */
   async refresh(): Promise<void> {
+    if (this.hash && Date.now() - this.checkedAt < KEY_TTL_MS) return;
     const s = await this.state.secret(this.sub.id, 'hash');
+    this.checkedAt = Date.now();
     if (this.hash?.version !== s.version) {
       this.hash = { version: s.version, key: s.key };
       this.cache.clear();
     }
+  }
+
+  /** The next `refresh` reads the key again. */
+  expire(): void {
+    this.checkedAt = 0;
   }
 
   /** The event for `e` under the grant's fields, or null when the filter or the quality policy leaves it out. */
@@ -84,3 +92,6 @@ export class FeedShapes {
     };
   }
 }
+
+/** How long the subscription's hash key is used before the state store is asked again (key rotation). */
+const KEY_TTL_MS = 1000;

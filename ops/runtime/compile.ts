@@ -4,6 +4,7 @@ import type { Logger } from '../../engine/ports/index.ts';
 import { decideGrant, type Grant } from '../../engine/rules/grant.ts';
 import { join } from 'node:path';
 import { PostgresSource, type PostgresResource } from '../../connectors/sources/postgres/postgres-source.ts';
+import type { WebhookSinkOptions } from '../../connectors/sinks/webhook/webhook-sink.ts';
 import { parseDuration } from '../config/duration.ts';
 import { parseSize } from '../config/size.ts';
 import type { Config, ResourceConfig, SubscriptionConfig } from '../../schemas/index.ts';
@@ -186,15 +187,7 @@ export function withConfigPath(cfg: Config, e: SluiceError): SluiceError {
 /** A feed's transport, resolved from its config (durations parsed, defaults applied). */
 export type FeedSettings =
   | { kind: 'nats'; url: string; subject: string; stream: string; maxAgeMs: number }
-  | {
-      kind: 'webhook';
-      url: string;
-      secret: string;
-      batchSize: number;
-      timeoutMs: number;
-      maxAttempts: number;
-      backoff: { initialMs: number; maxMs: number };
-    };
+  | ({ kind: 'webhook' } & Omit<WebhookSinkOptions, 'onFailure'>);
 
 /** The delivery settings of a subscription as the engine runs them (batch or feed). */
 function deliverySettings(d: SubscriptionConfig['delivery'], subscriber: string, id: string) {

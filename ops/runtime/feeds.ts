@@ -75,7 +75,7 @@ export class FeedRuntime {
 
   /** A backfill or re-grant may have changed what a loop should send: look again now. */
   wake(id: string): void {
-    this.loops.get(id)?.wake();
+    this.loops.get(id)?.refresh();
   }
 
   setPaused(id: string, paused: boolean): void {

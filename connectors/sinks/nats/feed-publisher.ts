@@ -39,7 +39,14 @@ export class NatsFeedPublisher {
   ): Promise<NatsFeedPublisher> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: url, name: 'sluice-feed', timeout: 5000, maxReconnectAttempts: -1 });
+      // noAsyncTraces: no Error (stack capture) made ahead of every publish for a trace only a timeout would show
+      nc = await connect({
+        servers: url,
+        name: 'sluice-feed',
+        timeout: 5000,
+        maxReconnectAttempts: -1,
+        noAsyncTraces: true,
+      });
     } catch (e) {
       throw new SluiceError('UNAVAILABLE', `NATS at ${url} does not answer: ${(e as Error).message}`, {
         retriable: true,

@@ -43,6 +43,7 @@ export class NatsFeedSink implements FeedSink {
         randomize: true,
         signal,
         onFailedAttempt: async ({ error, attemptNumber }) => {
+          if (signal.aborted) return; // the engine is stopping: not a failure
           this.opts.onFailure?.(error.message);
           if (attemptNumber === 1 || attemptNumber % 10 === 0) {
             this.opts.logger.warn('publishing to JetStream failed; retrying', {
