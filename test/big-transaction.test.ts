@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
+import { engineReady, exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { startPostgres, waitFor } from './helpers/postgres.ts';
 import { tableConfig } from './helpers/table-config.ts';
 
@@ -52,12 +52,7 @@ test('a 1,000,000-row transaction: streamed, spooled, nothing before commit, eve
     return Number(rows[0]?.seq ?? 0);
   };
   try {
-    await waitFor('the engine to be ready', async () => {
-      const runtime = join(dataDir, 'runtime.json');
-      if (!existsSync(runtime)) return false;
-      const { apiUrl } = JSON.parse(readFileSync(runtime, 'utf8'));
-      return (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200;
-    });
+    await engineReady(engine, dataDir);
     const rssMb = (field: 'VmRSS' | 'VmHWM') =>
       Number(
         new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${engine.child.pid}/status`, 'utf8'))?.[1],

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { stringify } from 'yaml';
 import { RELIEF_DDL, reliefConfig } from './helpers/config.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
-import { exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
+import { engineReady, exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
 import { startPostgres, waitFor, type TestPostgres } from './helpers/postgres.ts';
 
 // kill -9 of the engine around a delivery, then restart: every change is delivered exactly once (by _seq), and a
@@ -131,16 +131,7 @@ function fileHashes(): Map<string, string> {
   return out;
 }
 
-/** Waits until this process's engine serves /readyz with 200 (runtime.json names its pid and API). */
-async function waitReady(p: EngineProcess): Promise<void> {
-  await waitFor('the engine to be ready', async () => {
-    const runtime = join(work, 'data', 'runtime.json');
-    if (!existsSync(runtime)) return false;
-    const { apiUrl, pid } = JSON.parse(readFileSync(runtime, 'utf8'));
-    if (pid !== p.child.pid) return false;
-    return (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200;
-  });
-}
+const waitReady = (p: EngineProcess) => engineReady(p, join(work, 'data'));
 
 async function runUntilCaughtUp(expected: number): Promise<void> {
   const p = spawnSluice(['run', '-c', configFile]);

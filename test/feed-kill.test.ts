@@ -1,10 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { stringify } from 'yaml';
 import type { SubscriptionConfig } from '../schemas/index.ts';
-import { exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
+import { engineReady, exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
 import { natsEvents } from './helpers/feed-read.ts';
 import { startNats, type TestNats } from './helpers/nats.ts';
 import { waitFor } from './helpers/postgres.ts';
@@ -62,24 +62,7 @@ test.after.always(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function waitReady(p: EngineProcess): Promise<void> {
-  const died = p.exited.then(({ code, signal }) => {
-    throw new Error(`the engine exited (${code ?? signal}) before it was ready:\n${p.output()}`);
-  });
-  const ready = waitFor(
-    'the engine to be ready',
-    async () => {
-      const runtime = join(dataDir, 'runtime.json');
-      if (!existsSync(runtime)) return false;
-      const { apiUrl, pid } = JSON.parse(readFileSync(runtime, 'utf8')) as { apiUrl: string; pid: number };
-      if (pid !== p.child.pid) return false;
-      return (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200;
-    },
-    60_000,
-  );
-  died.catch(() => {});
-  await Promise.race([ready, died]);
-}
+const waitReady = (p: EngineProcess) => engineReady(p, dataDir);
 
 /** n inserts and, for every third row, an update: per-key order is visible (insert before update). */
 async function write(n: number): Promise<void> {

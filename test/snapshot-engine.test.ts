@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { stringify } from 'yaml';
@@ -8,7 +8,7 @@ import { silentLogger } from '../engine/ports/index.ts';
 import { startEngine } from '../ops/runtime/engine.ts';
 import type { BatchDeliveryConfig, Config } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
-import { exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
+import { engineReady, exitWithin, spawnSluice, type EngineProcess } from './helpers/engine-process.ts';
 import { waitFor } from './helpers/postgres.ts';
 import { reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
 
@@ -33,22 +33,7 @@ async function readsOnBus(state: pg.Client): Promise<{ rows: number; keys: numbe
   return { rows: Number(rows[0]!.n), keys: Number(rows[0]!.k) };
 }
 
-async function waitReady(p: EngineProcess, dataDir: string): Promise<string> {
-  let url = '';
-  await waitFor(
-    'the engine to be ready',
-    async () => {
-      const runtime = join(dataDir, 'runtime.json');
-      if (!existsSync(runtime)) return false;
-      const { apiUrl, pid } = JSON.parse(readFileSync(runtime, 'utf8'));
-      if (pid !== p.child.pid) return false;
-      url = apiUrl;
-      return (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200;
-    },
-    60_000,
-  );
-  return url;
-}
+const waitReady = (p: EngineProcess, dataDir: string): Promise<string> => engineReady(p, dataDir);
 
 /** Small chunks. */
 function withChunks(cfg: Config, chunkRows: number): Config {

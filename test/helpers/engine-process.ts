@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,5 +41,26 @@ export async function exitWithin(p: EngineProcess, ms: number) {
     return await Promise.race([p.exited, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits until the engine of `p` serves /readyz with 200 and returns its API URL (its `runtime.json` in `dataDir`
+ * names its pid and API); rejects at once with its output when it exits first.
+ */
+export async function engineReady(p: EngineProcess, dataDir: string, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void p.exited.then((x) => (exited = x));
+  for (;;) {
+    if (exited)
+      throw new Error(`the engine exited (${exited.code ?? exited.signal}) before it was ready:\n${p.output()}`);
+    const runtime = join(dataDir, 'runtime.json');
+    if (existsSync(runtime)) {
+      const { apiUrl, pid } = JSON.parse(readFileSync(runtime, 'utf8')) as { apiUrl: string; pid: number };
+      if (pid === p.child.pid && (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200) return apiUrl;
+    }
+    if (Date.now() > deadline) throw new Error(`the engine was not ready within ${timeoutMs} ms:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
