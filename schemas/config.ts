@@ -353,7 +353,9 @@ const FeedWebhook = Type.Object(
       Type.Object(
         {
           initial: Type.Optional(
-            Duration('Wait before the first retry; doubles each time, with full jitter. Default "500ms".'),
+            Duration(
+              'Wait before the first retry; doubles each time, times a random factor of 1 to 2 (jitter). Default "500ms".',
+            ),
           ),
           max: Type.Optional(Duration('Longest wait between attempts. Default "60s".')),
         },
