@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/.sluice*/**', 'examples/out/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', '**/.sluice*/**', 'examples/out/**', '**/*.d.ts', 'contracts/artifacts.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

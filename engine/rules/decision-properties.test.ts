@@ -1,97 +1,10 @@
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  STRICTNESS,
-  isAtLeastAsStrict,
-  resolveStrategy,
-  stricterOf,
-  type Level,
-  type MaskingRow,
-  type Strategy,
-} from '../masking/index.ts';
-import type { ConditionsConfig } from '../../schemas/index.ts';
-import { decide, type Application, type FieldPolicy, type MaskingPolicy } from './decision.ts';
+import { isAtLeastAsStrict, resolveStrategy, stricterOf, type Strategy } from '../masking/index.ts';
+import { NAMES, application, fields, oneCondition, own, policy, usage } from '../testing/decision-arbitraries.ts';
+import { decide, type FieldPolicy, type MaskingPolicy } from './decision.ts';
 
 const RUNS = { numRuns: 2000 };
-
-const NAMES = ['a', 'b', 'c', 'd', '__proto__', 'constructor', 'toString'];
-const TAGS = ['t1', 't2', 'constructor', '__proto__'];
-const INSTANTS = [
-  '2025-12-31T23:59:59.999999Z',
-  '2026-01-01T00:00:00Z',
-  '2026-01-01T08:00:00.000001+08:00',
-  '2026-06-01T00:00:00.5Z',
-  '2027-01-01T00:00:00Z',
-];
-const ADMIN = ['national', 'provincial', 'municipal', 'county'] as const;
-
-/** An object with exactly these own keys (`__proto__` included), as JSON.parse would build it. */
-const own = <V>(entries: [string, V][]): Record<string, V> => Object.fromEntries(entries);
-const entries = <V>(keys: fc.Arbitrary<string>, value: fc.Arbitrary<V>, maxLength = 5) =>
-  fc.uniqueArray(fc.tuple(keys, value), { selector: ([k]) => k, maxLength }).map(own);
-
-const strategy = fc.constantFrom(...STRICTNESS);
-const row: fc.Arbitrary<MaskingRow> = entries(fc.constantFrom('0', '1', '2', '3', '4', 'default'), strategy, 6);
-const level = fc.constantFrom<Level>('core', 'important', 'general');
-const policy: fc.Arbitrary<MaskingPolicy> = fc.record(
-  {
-    matrix: fc.record({ core: row, important: row, general: row }),
-    tags: entries(fc.constantFrom(...TAGS), row, 4),
-  },
-  { requiredKeys: ['matrix'] },
-);
-
-const CONDITION_ARBS = {
-  organisations: fc.subarray(['audit', 'relief', 'ORG-1', 'ORG-2']),
-  adminLevels: fc.subarray([...ADMIN]),
-  purposes: fc.subarray(['p1', 'p2', 'p3']),
-  businessSystems: fc.subarray(['s1', 's2']),
-  validFrom: fc.constantFrom(...INSTANTS),
-  validUntil: fc.constantFrom(...INSTANTS),
-  minClearance: fc.integer({ min: 0, max: 4 }),
-  maxDeliveries: fc.integer({ min: 1, max: 4 }),
-};
-const conditions: fc.Arbitrary<ConditionsConfig> = fc.record(CONDITION_ARBS, { requiredKeys: [] });
-/** One condition: [key, value]. */
-const oneCondition = fc.oneof(
-  ...Object.entries(CONDITION_ARBS).map(([k, arb]) => (arb as fc.Arbitrary<unknown>).map((v) => [k, v] as const)),
-);
-
-const fieldPolicy: fc.Arbitrary<FieldPolicy> = fc.record(
-  {
-    level,
-    tag: fc.constantFrom(...TAGS),
-    share: fc.constantFrom('unconditional', 'conditional', 'conditional', 'none'),
-    conditions,
-  },
-  { requiredKeys: ['level', 'share'] },
-);
-const fields = entries(fc.constantFrom(...NAMES), fieldPolicy, NAMES.length);
-
-const application: fc.Arbitrary<Application> = fc.record(
-  {
-    subscription: fc.constant('sub'),
-    subscriber: fc.record(
-      {
-        id: fc.constantFrom('audit', 'relief'),
-        organisation: fc.constantFrom('ORG-1', 'ORG-2'),
-        adminLevel: fc.constantFrom(...ADMIN),
-        clearance: fc.integer({ min: 0, max: 4 }),
-      },
-      { requiredKeys: ['id', 'clearance'] },
-    ),
-    resource: fc.constant('res'),
-    fields: fc.array(fc.constantFrom(...NAMES, 'x'), { maxLength: 9 }),
-    masks: entries(fc.constantFrom(...NAMES), strategy, 4),
-    purpose: fc.constantFrom('p1', 'p2'),
-    businessSystem: fc.constantFrom('s1', 's2'),
-    at: fc.constantFrom(...INSTANTS),
-  },
-  { requiredKeys: ['subscription', 'subscriber', 'resource', 'fields', 'purpose', 'businessSystem', 'at'] },
-);
-const usage = fc
-  .uniqueArray(fc.tuple(fc.constantFrom(...NAMES), fc.integer({ min: 0, max: 5 })), { selector: ([k]) => k })
-  .map((es) => new Map(es));
 
 /** The matrix strategy tightened by the tag row: what no grant may be looser than. */
 function floor(p: MaskingPolicy, f: FieldPolicy, clearance: number): Strategy {
