@@ -13,6 +13,7 @@ import { runCommand } from './run.ts';
 import { snapshotCommands } from './snapshots.ts';
 import { schemasCommand } from './schemas.ts';
 import { fieldsCommand } from './fields.ts';
+import { contractsCommand } from './contracts.ts';
 import { cycleCommands } from './cycles.ts';
 import { redeliverCommand } from './redeliver.ts';
 import { dlqCommand } from './dlq.ts';
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   cycleCommands(program, set);
   redeliverCommand(program, set);
   dlqCommand(program, set);
+  contractsCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {
