@@ -10,6 +10,7 @@ import { buildBatchRows, type BatchRows, type OptionalColumns, type RowRules } f
 import type { FieldMask } from './field-masks.ts';
 import type { BatchSubscription, CycleDeps, CycleResult } from './cycle-types.ts';
 import type { NetEffect } from './net-effect.ts';
+import { manifestLeaf } from '../delivery-log/leaf.ts';
 import { readAhead } from './read-ahead.ts';
 import { batchStem, tickLabel } from './stem.ts';
 
@@ -329,6 +330,7 @@ export async function writeRun(
         manifestSha256: receipt.manifestSha256,
         parts: receipt.parts.map((p) => ({ file: p.file, sha256: p.sha256, bytes: p.bytes })),
         ...(again ? { redeliveryOf: again } : {}),
+        leaf: manifestLeaf(receipt.manifestText),
       },
     };
   }

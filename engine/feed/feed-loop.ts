@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SluiceError } from '../errors.ts';
 import type { DeadLetter, DeliveryRecord, FeedMessage, FeedSink, Logger, StateStore, Bus } from '../ports/index.ts';
 import type { FeedEvent } from './feed-event.ts';
+import { feedRangeLeaf } from '../delivery-log/leaf.ts';
 import { FeedShapes, type FeedSubscription } from './feed-shapes.ts';
 import { KeyGate } from './key-gate.ts';
 import { Waker } from './waker.ts';
@@ -347,22 +348,24 @@ export class FeedLoop {
   private async commit(from: bigint, to: bigint, sent: SentDigest, parked: DeadLetter[], oldest: string | null) {
     await this.settled();
     const id = this.sub.id;
-    const record: DeliveryRecord | null =
-      sent.count > 0
-        ? {
-            deliveryId: `${id}:${from + 1n}-${to}`,
-            subscription: id,
-            stem: 'feed',
-            firstSeq: from + 1n,
-            lastSeq: to,
-            rows: sent.count,
-            // the digest of what was published (the events' JSON, one per line): the delivery log's leaf covers it
-            manifestSha256: sent.hex(),
-            parts: [],
-          }
-        : null;
+    const at = now();
+    let record: DeliveryRecord | null = null;
+    if (sent.count > 0) {
+      const deliveryId = `${id}:${from + 1n}-${to}`;
+      // the digest of what was published (the events' JSON, one per line): the delivery log's leaf covers it
+      const sha256 = sent.hex();
+      const range = { deliveryId, subscription: id, firstSeq: from + 1n, lastSeq: to };
+      record = {
+        ...range,
+        stem: 'feed',
+        rows: sent.count,
+        manifestSha256: sha256,
+        parts: [],
+        leaf: feedRangeLeaf({ ...range, resource: this.sub.resource, events: sent.count, sha256, at }),
+      };
+    }
     const committing = (async () => {
-      await this.deps.state.completeFeedRange({ subscription: id, toSeq: to, at: now(), record, parked });
+      await this.deps.state.completeFeedRange({ subscription: id, toSeq: to, at, record, parked });
       if (parked.length > 0) this.deps.onDeadLetters?.(id, this.gate.size);
       if (sent.count > 0) {
         this.published += sent.count;

@@ -41,6 +41,8 @@ export interface BatchReceipt {
   parts: Manifest['parts'];
   manifestFile: string;
   manifestSha256: string;
+  /** The manifest as written (its text): the delivery log's leaf is its canonical JSON. */
+  manifestText: string;
 }
 
 /** A value the file could not hold as-is (written as NULL), by row index. */

@@ -62,6 +62,29 @@ export interface DeliveryRecord {
   parts: { file: string; sha256: string; bytes: number }[];
   /** A re-delivered file: the deliveries whose ranges it produces again. */
   redeliveryOf?: string[];
+  /**
+   * The data of this delivery's leaf in the delivery log (RFC 8785 canonical JSON: a batch's manifest, or a feed
+   * range's summary); appended to the log in the transaction that stores the record.
+   */
+  leaf: string;
+  /** The leaf's index in the delivery log (set by the store; present on records read back). */
+  logIndex?: bigint;
+}
+
+/**
+ * One leaf of the delivery log (RFC 6962 Merkle tree, engine/delivery-log/): a delivery's, or an operator action's
+ * that changes what is shared (classification, cadence override, pause, key rotation, fields).
+ */
+export interface LogLeaf {
+  /** Dense from 0 in append order. */
+  index: bigint;
+  /** The leaf's data: canonical JSON (RFC 8785). Its hash is SHA-256(0x00 ‖ UTF-8 of it). */
+  leaf: string;
+  kind: 'delivery' | 'action';
+  subscription?: string;
+  deliveryId?: string;
+  /** When it was appended (ISO 8601). */
+  at: string;
 }
 
 /**
@@ -225,6 +248,12 @@ export interface StateStore {
    * (STATE_CORRUPT when that would move it back). Feeds count no field usage (`maxDeliveries` is about batches).
    */
   completeFeedRange(range: FeedRange): Promise<void>;
+  /** Appends an operator action's leaf to the delivery log (its own transaction); returns its index. */
+  appendLogLeaf(leaf: { leaf: string; subscription?: string }): Promise<bigint>;
+  /** How many leaves the delivery log holds. */
+  logSize(): Promise<bigint>;
+  /** The log's leaves with index in [from, to), in order. */
+  logLeaves(from: bigint, to: bigint): Promise<LogLeaf[]>;
   /** The subscription's dead-letter store, by seq. */
   deadLetters(subscription: string): Promise<DeadLetter[]>;
   /** Removes dead letters (delivered by a replay, or skipped); returns how many there were. */

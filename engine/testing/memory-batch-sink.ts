@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnSpec, Manifest } from '../../schemas/index.ts';
 import type { BatchFileSpec, BatchFileWriter, BatchSink } from '../ports/index.ts';
+import { canonicalJson } from '../delivery-log/leaf.ts';
 
 /** A file as the memory sink received it: its spec, its rows (row groups concatenated) and its end. */
 export interface WrittenFile {
@@ -28,17 +29,6 @@ export interface WrittenBatch {
   /** `<stem>.manifest.json` as the directory sink writes it (2-space JSON and a newline). */
   manifestText: string;
   manifestSha256: string;
-}
-
-/** JSON with object keys sorted at every level, so equal content gives equal text. */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(
-          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : x,
-  );
 }
 
 function sha256(text: string): string {
@@ -122,7 +112,12 @@ export class MemoryBatchSink implements BatchSink {
           manifestSha256: sha256(manifestText),
         };
         if (record(written)) throw new Error(`MemoryBatchSink: injected failure after writing ${written.path}`);
-        return { parts, manifestFile: `${end.stem}.manifest.json`, manifestSha256: written.manifestSha256 };
+        return {
+          parts,
+          manifestFile: `${end.stem}.manifest.json`,
+          manifestSha256: written.manifestSha256,
+          manifestText,
+        };
       },
       async abort() {
         aborted();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { SluiceError } from '../errors.ts';
 import { subscriptionStart } from '../delivery/subscription-start.ts';
+import { actionLeaves } from '../delivery-log/leaf.ts';
 import type { QualityReport } from '../quality/index.ts';
 import type {
   ClassificationRecord,
@@ -13,6 +14,7 @@ import type {
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
+  LogLeaf,
   DeadLetter,
   FeedRange,
   ResourceSchema,
@@ -48,6 +50,7 @@ export class MemoryStateStore implements StateStore {
   private readonly cursors = new Map<string, SubscriptionCursor>();
   private readonly intents = new Map<string, DeliveryIntent>();
   private readonly records: DeliveryRecord[] = [];
+  private readonly log: LogLeaf[] = [];
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly classified = new Map<string, ClassificationRecord>();
   private readonly overrides = new Map<string, SubscriptionOverride>();
@@ -109,6 +112,10 @@ export class MemoryStateStore implements StateStore {
     const versions = this.secrets.get(id) ?? [];
     versions.push({ kind, version: versions.length + 1, key: new Uint8Array(randomBytes(32)) });
     this.secrets.set(id, versions);
+    await this.appendLogLeaf({
+      leaf: actionLeaves.rotateKey(subscription, kind, versions.length, new Date().toISOString()),
+      subscription,
+    });
     return copySecret(versions.at(-1)!);
   }
 
@@ -188,7 +195,7 @@ export class MemoryStateStore implements StateStore {
       ids.add(r.deliveryId);
     }
     this.intents.delete(k);
-    for (const r of records) this.records.push(copyRecord(r));
+    for (const r of records) this.records.push(this.logged(r));
     if (records.length > 0) {
       const u = this.usage.get(intent.subscription) ?? new Map<string, number>();
       for (const f of new Set(intent.fields.map((x) => x.name))) u.set(f, (u.get(f) ?? 0) + 1);
@@ -227,12 +234,46 @@ export class MemoryStateStore implements StateStore {
         details: { subscription: r.subscription },
       });
     }
-    if (r.record) this.records.push(copyRecord(r.record));
+    if (r.record) this.records.push(this.logged(r.record));
     this.dead.set(
       r.subscription,
       [...parked, ...r.parked.map((d) => ({ ...d }))].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)),
     );
     this.cursors.set(r.subscription, { seq: r.toSeq, lastTick: r.at });
+  }
+
+  /** A record with its leaf appended to the log (in the same step as the record: atomic here). */
+  private logged(r: DeliveryRecord): DeliveryRecord {
+    const index = BigInt(this.log.length);
+    this.log.push({
+      index,
+      leaf: r.leaf,
+      kind: 'delivery',
+      subscription: r.subscription,
+      deliveryId: r.deliveryId,
+      at: new Date().toISOString(),
+    });
+    return { ...copyRecord(r), logIndex: index };
+  }
+
+  async appendLogLeaf(l: { leaf: string; subscription?: string }): Promise<bigint> {
+    const index = BigInt(this.log.length);
+    this.log.push({
+      index,
+      leaf: l.leaf,
+      kind: 'action',
+      ...(l.subscription !== undefined ? { subscription: l.subscription } : {}),
+      at: new Date().toISOString(),
+    });
+    return index;
+  }
+
+  async logSize(): Promise<bigint> {
+    return BigInt(this.log.length);
+  }
+
+  async logLeaves(from: bigint, to: bigint): Promise<LogLeaf[]> {
+    return this.log.slice(Number(from), Number(to)).map((l) => ({ ...l }));
   }
 
   async deadLetters(subscription: string): Promise<DeadLetter[]> {
@@ -273,10 +314,13 @@ export class MemoryStateStore implements StateStore {
 
   async setClassification(c: ClassificationRecord): Promise<void> {
     this.classified.set(JSON.stringify([c.resource, c.column]), json(c));
+    await this.appendLogLeaf({ leaf: actionLeaves.classify(c) });
   }
 
   async clearClassification(resource: string, column: string): Promise<boolean> {
-    return this.classified.delete(JSON.stringify([resource, column]));
+    if (!this.classified.delete(JSON.stringify([resource, column]))) return false;
+    await this.appendLogLeaf({ leaf: actionLeaves.declassify(resource, column, new Date().toISOString()) });
+    return true;
   }
 
   async subscriptionOverrides(): Promise<SubscriptionOverride[]> {
@@ -289,10 +333,14 @@ export class MemoryStateStore implements StateStore {
 
   async setSubscriptionOverride(o: SubscriptionOverride): Promise<void> {
     this.overrides.set(JSON.stringify([o.subscription, o.setting]), json(o));
+    await this.appendLogLeaf({ leaf: actionLeaves.override(o), subscription: o.subscription });
   }
 
   async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
-    return this.overrides.delete(JSON.stringify([subscription, setting]));
+    if (!this.overrides.delete(JSON.stringify([subscription, setting]))) return false;
+    const leaf = actionLeaves.clearOverride(subscription, setting, new Date().toISOString());
+    await this.appendLogLeaf({ leaf, subscription });
+    return true;
   }
 
   async recordCycleRun(subscription: string, run: CycleRun): Promise<void> {

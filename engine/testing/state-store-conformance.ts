@@ -45,8 +45,12 @@ function record(subscription: string, firstSeq: bigint, lastSeq: bigint): Delive
     rows: Number(lastSeq - firstSeq + 1n),
     manifestSha256: `${firstSeq}`.padStart(64, 'a'),
     parts: [{ file: `${stem}.parquet`, sha256: `${lastSeq}`.padStart(64, 'b'), bytes: 4096 }],
+    leaf: JSON.stringify({ deliveryId: `${subscription}:${firstSeq}-${lastSeq}` }),
   };
 }
+
+/** Records as read back, without the log index the store assigned (checked on its own). */
+const plain = (rs: DeliveryRecord[]) => rs.map(({ logIndex: _, ...r }) => r);
 
 /**
  * Registers the StateStore conformance tests (DESIGN.md, Conventions). `factory` must return a fresh, empty store
@@ -137,7 +141,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
   it('cursor defaults to {seq: 0n, lastTick: null}; no open intent at first', async (t, state) => {
     t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
     t.is(await state.openIntent('sub-a'), null);
-    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.deepEqual(plain(await state.deliveries('sub-a')), []);
   });
 
   it('registerSubscription: a new subscription starts at the head, with a backfill only when there is data', async (t, state) => {
@@ -198,12 +202,12 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.deepEqual(await state.openIntent('sub-a'), i1);
     t.is(await state.openIntent('sub-b'), null);
     t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null }, 'the cursor waits for completeIntent');
-    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.deepEqual(plain(await state.deliveries('sub-a')), []);
     const records = [record('sub-a', 1n, 2n), record('sub-a', 3n, 3n)];
     await state.completeIntent(i1, records);
     t.is(await state.openIntent('sub-a'), null);
     t.deepEqual(await state.cursor('sub-a'), { seq: 3n, lastTick: i1.tick });
-    t.deepEqual(await state.deliveries('sub-a'), records);
+    t.deepEqual(plain(await state.deliveries('sub-a')), records);
     t.deepEqual(await state.cursor('sub-b'), { seq: 0n, lastTick: null });
   });
 
@@ -227,7 +231,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.is(await state.openIntent('sub-a', 'redelivery'), null);
     t.deepEqual(await state.openIntent('sub-a'), next, 'the cycle intent is untouched');
     t.deepEqual(await state.cursor('sub-a'), { seq: 3n, lastTick: cycle.tick }, 'the cursor stays');
-    t.deepEqual((await state.deliveries('sub-a')).at(-1), r);
+    t.deepEqual(plain(await state.deliveries('sub-a')).at(-1), r);
     t.deepEqual(
       await state.fieldUsage('sub-a'),
       new Map([
@@ -244,7 +248,102 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     const r = record('sub-a', 9223372036854775001n, 9223372036854775807n);
     await state.completeIntent(big, [r]);
     t.deepEqual(await state.cursor('sub-a'), { seq: 9223372036854775807n, lastTick: big.tick });
-    t.deepEqual(await state.deliveries('sub-a'), [r]);
+    t.deepEqual(plain(await state.deliveries('sub-a')), [r]);
+  });
+
+  it('delivery log: each record appends its leaf with it (dense indexes in order), a failed completion none, actions too', async (t, state) => {
+    t.is(await state.logSize(), 0n);
+    const i1 = intent('sub-a', 0n, 3n);
+    await state.beginIntent(i1);
+    const records = [record('sub-a', 1n, 2n), record('sub-a', 3n, 3n)];
+    await state.completeIntent(i1, records);
+    const action = '{"action":"pause","subject":"sub-a","type":"sluice.action"}';
+    t.is(await state.appendLogLeaf({ leaf: action, subscription: 'sub-a' }), 2n);
+    const feed = { ...record('feed-a', 1n, 4n), stem: 'feed', parts: [] };
+    await state.completeFeedRange({
+      subscription: 'feed-a',
+      toSeq: 4n,
+      at: '2026-12-04T08:00:00.000Z',
+      record: feed,
+      parked: [],
+    });
+    // a completion that fails (no open intent) appends nothing
+    await t.throwsAsync(state.completeIntent(intent('sub-b', 0n, 2n), [record('sub-b', 1n, 2n)]));
+    t.is(await state.logSize(), 4n);
+    const leaves = await state.logLeaves(0n, 10n);
+    t.deepEqual(
+      leaves.map((l) => [l.index, l.kind, l.leaf, l.subscription, l.deliveryId]),
+      [
+        [0n, 'delivery', records[0]!.leaf, 'sub-a', 'sub-a:1-2'],
+        [1n, 'delivery', records[1]!.leaf, 'sub-a', 'sub-a:3-3'],
+        [2n, 'action', action, 'sub-a', undefined],
+        [3n, 'delivery', feed.leaf, 'feed-a', 'feed-a:1-4'],
+      ],
+    );
+    t.true(leaves.every((l) => !Number.isNaN(Date.parse(l.at))));
+    t.deepEqual(
+      (await state.deliveries('sub-a')).map((r) => r.logIndex),
+      [0n, 1n],
+      'records read back name their leaf',
+    );
+    t.deepEqual(
+      (await state.deliveries('feed-a')).map((r) => r.logIndex),
+      [3n],
+    );
+    t.deepEqual(
+      (await state.logLeaves(1n, 3n)).map((l) => l.index),
+      [1n, 2n],
+    );
+  });
+
+  it('delivery log: operator actions that change what is shared append a leaf with the change', async (t, state) => {
+    const at = '2026-12-04T08:00:00.000Z';
+    await state.setClassification({
+      resource: 'people',
+      column: 'mobile',
+      level: 'important',
+      share: 'none',
+      by: 'ops',
+      at,
+    });
+    t.true(await state.clearClassification('people', 'mobile'));
+    t.false(await state.clearClassification('people', 'mobile'), 'nothing removed: nothing logged');
+    await state.setSubscriptionOverride({
+      subscription: 'sub-a',
+      setting: 'paused',
+      value: { reason: 'misuse' },
+      by: 'ops',
+      at,
+    });
+    t.true(await state.clearSubscriptionOverride('sub-a', 'paused'));
+    await state.setSubscriptionOverride({
+      subscription: 'sub-a',
+      setting: 'cadence',
+      value: { cadence: '0 * * * *' },
+      at,
+    });
+    await state.rotateSecret('sub-a', 'hash');
+    const leaves = (await state.logLeaves(0n, 100n)).map((l) => JSON.parse(l.leaf) as Record<string, unknown>);
+    t.deepEqual(
+      leaves.map((l) => [l.type, l.action, l.subject]),
+      [
+        ['sluice.action', 'classify', 'people.mobile'],
+        ['sluice.action', 'declassify', 'people.mobile'],
+        ['sluice.action', 'pause', 'sub-a'],
+        ['sluice.action', 'resume', 'sub-a'],
+        ['sluice.action', 'set-cadence', 'sub-a'],
+        ['sluice.action', 'rotate-key', 'sub-a'],
+      ],
+    );
+    t.deepEqual(leaves[0], {
+      type: 'sluice.action',
+      action: 'classify',
+      subject: 'people.mobile',
+      by: 'ops',
+      at,
+      details: { level: 'important', share: 'none' },
+    });
+    t.deepEqual(leaves[5]!.details, { kind: 'hash', version: 1 });
   });
 
   it('completeIntent with no records moves the cursor only', async (t, state) => {
@@ -252,7 +351,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     await state.beginIntent(i1);
     await state.completeIntent(i1, []);
     t.deepEqual(await state.cursor('sub-a'), { seq: 5n, lastTick: i1.tick });
-    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.deepEqual(plain(await state.deliveries('sub-a')), []);
     t.is(await state.openIntent('sub-a'), null);
   });
 
@@ -261,7 +360,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     const e1 = await t.throwsAsync(state.completeIntent(i1, [record('sub-a', 1n, 3n)]));
     t.true(isSluiceError(e1, 'STATE_CORRUPT'));
     t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
-    t.deepEqual(await state.deliveries('sub-a'), []);
+    t.deepEqual(plain(await state.deliveries('sub-a')), []);
 
     await state.beginIntent(i1);
     for (const wrong of [
@@ -274,8 +373,8 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     }
     t.deepEqual(await state.openIntent('sub-a'), i1, 'the open intent is untouched');
     t.deepEqual(await state.cursor('sub-a'), { seq: 0n, lastTick: null });
-    t.deepEqual(await state.deliveries('sub-a'), []);
-    t.deepEqual(await state.deliveries('sub-b'), []);
+    t.deepEqual(plain(await state.deliveries('sub-a')), []);
+    t.deepEqual(plain(await state.deliveries('sub-b')), []);
 
     await state.completeIntent(i1, []);
     // Completing the same intent twice is refused as well.
@@ -309,7 +408,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     await state.beginIntent(i2);
     // The second record repeats a delivery id that is already recorded.
     await t.throwsAsync(state.completeIntent(i2, [record('sub-a', 3n, 5n), first]));
-    t.deepEqual(await state.deliveries('sub-a'), [first]);
+    t.deepEqual(plain(await state.deliveries('sub-a')), [first]);
     t.deepEqual(await state.cursor('sub-a'), { seq: 2n, lastTick: i1.tick });
     t.deepEqual(await state.openIntent('sub-a'), i2);
   });
@@ -337,7 +436,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
       await state.completeIntent(i, records);
       expected.push(...records);
     }
-    t.deepEqual(await state.deliveries('sub-a'), expected);
+    t.deepEqual(plain(await state.deliveries('sub-a')), expected);
     t.deepEqual(
       (await state.deliveries('sub-b')).map((r) => r.stem),
       ['20261203T160000Z_1-4', '20261203T160000Z_5-6', '20261203T160000Z_7-14'],
@@ -528,7 +627,7 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
       parked: [letter(7n, 'waiting'), letter(4n, 'failed'), letter(5n, 'failed', '{"id":"2"}')],
     });
     t.deepEqual(await state.cursor('feed-a'), { seq: 10n, lastTick: '2026-12-04T08:00:00.000Z' });
-    t.deepEqual(await state.deliveries('feed-a'), [rec]);
+    t.deepEqual(plain(await state.deliveries('feed-a')), [rec]);
     t.is(await state.deliveryCount('feed-a'), 1);
     t.deepEqual(await state.fieldUsage('feed-a'), new Map(), 'feeds count no field usage');
     t.deepEqual(

@@ -6,6 +6,8 @@ import type { EngineStatus } from '../runtime/status.ts';
 import { catalogRoutes, keyRoutes, qualityRoutes, type QualityApi } from './catalog-routes.ts';
 import { cycleRoutes, type CycleApi } from './cycle-routes.ts';
 import { dlqRoutes, type DlqApi } from './dlq-routes.ts';
+import { logRoutes } from './log-routes.ts';
+import type { DeliveryLog } from '../../engine/delivery-log/delivery-log.ts';
 import { schemaRoutes, type SchemaApi } from './schema-routes.ts';
 import { snapshotRoutes, type SnapshotApi } from './snapshot-routes.ts';
 import { subscriptionRoutes, type SubscriptionApi } from './subscription-routes.ts';
@@ -22,6 +24,7 @@ export interface ApiOptions {
   subscriptions?: SubscriptionApi;
   cycles?: CycleApi;
   dlq?: DlqApi;
+  log?: DeliveryLog;
 }
 
 /**
@@ -29,7 +32,8 @@ export interface ApiOptions {
  * and every source streaming (503 with the reasons otherwise). `/v1/status`: sources and subscriptions.
  * `/v1/catalog…`: the data map and runtime classifications (catalog-routes.ts). `/v1/snapshots`, resnapshot and
  * backfill (snapshot-routes.ts). `/v1/resources/:id/schemas` (schema-routes.ts). `/v1/subscriptions/:id/fields` (subscription-routes.ts). `/v1/cycles`, `/v1/subscriptions/:id/cycle|pause|resume`
- * (cycle-routes.ts). `/v1/subscriptions/:id/dlq…`: a feed's dead letters (dlq-routes.ts). `/metrics`: Prometheus text format.
+ * (cycle-routes.ts). `/v1/subscriptions/:id/dlq…`: a feed's dead letters (dlq-routes.ts). `/v1/log…`: the delivery
+ * log's checkpoint and proofs (log-routes.ts). `/metrics`: Prometheus text format.
  */
 export async function startApi(
   opts: ApiOptions,
@@ -55,6 +59,7 @@ export async function startApi(
   if (opts.subscriptions) subscriptionRoutes(app, opts.subscriptions);
   if (opts.cycles) cycleRoutes(app, opts.cycles);
   if (opts.dlq) dlqRoutes(app, opts.dlq);
+  if (opts.log) logRoutes(app, opts.log);
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()),
   );

@@ -48,6 +48,7 @@ import type { FieldsView } from '../api/subscription-routes.ts';
 import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscriptions.ts';
 import type { ShapeChange } from '../../engine/catalog/index.ts';
 import { SchemaTracker } from './schema-tracker.ts';
+import { DeliveryLog } from '../../engine/delivery-log/delivery-log.ts';
 
 export interface EngineOptions {
   logger: Logger;
@@ -611,6 +612,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         isFeed: (id) => subs.get(id)?.feed !== undefined,
         retentionMaxMs: retentionPolicy(cfg).maxMs,
       }),
+      log: new DeliveryLog(state),
       dlq: {
         list: (id) => feedRuntime.deadLetters(id),
         replay: (id) => feedRuntime.replay(id),

@@ -88,7 +88,7 @@ class DirFileWriter implements BatchFileWriter {
       const manifestText = JSON.stringify(end.manifest(parts), null, 2) + '\n';
       const manifestFile = `${end.stem}.manifest.json`;
       const manifestSha256 = await writeFileAtomic(join(this.dir, manifestFile), Buffer.from(manifestText));
-      return { parts, manifestFile, manifestSha256 };
+      return { parts, manifestFile, manifestSha256, manifestText };
     } catch (e) {
       throw sinkError(e, this.dir, this.subscription);
     }

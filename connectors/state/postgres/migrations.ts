@@ -324,4 +324,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'the delivery log: one leaf per delivery (in its transaction) and per operator action, dense indexes',
+    sql: `
+      create table sluice_log (
+        idx bigint primary key,
+        leaf text not null,
+        kind text not null check (kind in ('delivery', 'action')),
+        subscription text,
+        delivery_id text,
+        appended_at timestamptz not null default now()
+      );
+      alter table sluice_deliveries add column log_index bigint;
+    `,
+  },
 ];

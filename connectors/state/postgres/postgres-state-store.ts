@@ -12,6 +12,7 @@ import type {
   SecretKind,
   SubscriptionSecret,
   DeliveryRecord,
+  LogLeaf,
   DeadLetter,
   FeedRange,
   ResourceSchema,
@@ -22,6 +23,7 @@ import type {
 import type { QualityReport } from '../../../engine/quality/index.ts';
 import { subscriptionStart } from '../../../engine/delivery/subscription-start.ts';
 import { withTransaction } from './transaction.ts';
+import { actionLeaves } from '../../../engine/delivery-log/leaf.ts';
 
 type Shape = Omit<ResourceSchema, 'version' | 'resource'>;
 
@@ -130,7 +132,10 @@ export class PostgresStateStore implements StateStore {
          returning kind, version, secret, recipient, wrapped`,
         [subscription, kind, randomBytes(32)],
       );
-      return secretOf(rows[0]!);
+      const secret = secretOf(rows[0]!);
+      const leaf = actionLeaves.rotateKey(subscription, kind, secret.version, new Date().toISOString());
+      await appendLeaf(c, { leaf, kind: 'action', subscription });
+      return secret;
     });
   }
 
@@ -295,7 +300,13 @@ export class PostgresStateStore implements StateStore {
       manifest_sha256: string;
       parts: DeliveryRecord['parts'];
       redelivery_of: string[] | null;
-    }>('select * from sluice_deliveries where subscription = $1 order by id', [subscription]);
+      log_index: string | null;
+      leaf: string | null;
+    }>(
+      `select d.*, l.leaf from sluice_deliveries d left join sluice_log l on l.idx = d.log_index
+        where d.subscription = $1 order by d.id`,
+      [subscription],
+    );
     return rows.map((r) => ({
       deliveryId: r.delivery_id,
       subscription,
@@ -306,6 +317,44 @@ export class PostgresStateStore implements StateStore {
       manifestSha256: r.manifest_sha256,
       parts: r.parts,
       ...(r.redelivery_of ? { redeliveryOf: r.redelivery_of } : {}),
+      leaf: r.leaf ?? '', // deliveries recorded before the delivery log existed have no leaf
+      ...(r.log_index !== null ? { logIndex: BigInt(r.log_index) } : {}),
+    }));
+  }
+
+  async appendLogLeaf(l: { leaf: string; subscription?: string }): Promise<bigint> {
+    return withTransaction(this.pool, (c) =>
+      appendLeaf(c, {
+        leaf: l.leaf,
+        kind: 'action',
+        ...(l.subscription !== undefined ? { subscription: l.subscription } : {}),
+      }),
+    );
+  }
+
+  async logSize(): Promise<bigint> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'select coalesce(max(idx) + 1, 0)::text as n from sluice_log',
+    );
+    return BigInt(rows[0]!.n);
+  }
+
+  async logLeaves(from: bigint, to: bigint): Promise<LogLeaf[]> {
+    const { rows } = await this.pool.query<{
+      idx: string;
+      leaf: string;
+      kind: LogLeaf['kind'];
+      subscription: string | null;
+      delivery_id: string | null;
+      appended_at: Date;
+    }>('select * from sluice_log where idx >= $1 and idx < $2 order by idx', [from.toString(), to.toString()]);
+    return rows.map((r) => ({
+      index: BigInt(r.idx),
+      leaf: r.leaf,
+      kind: r.kind,
+      ...(r.subscription !== null ? { subscription: r.subscription } : {}),
+      ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+      at: r.appended_at.toISOString(),
     }));
   }
 
@@ -440,22 +489,30 @@ export class PostgresStateStore implements StateStore {
 
   async setClassification(c: ClassificationRecord): Promise<void> {
     const body = { level: c.level, ...(c.tag ? { tag: c.tag } : {}), share: c.share };
-    await this.pool.query(
-      `insert into sluice_classifications (resource, "column", classification, classified_by, classified_at)
-       values ($1, $2, $3, $4, $5)
-       on conflict (resource, "column") do update
-         set classification = excluded.classification, classified_by = excluded.classified_by,
-             classified_at = excluded.classified_at`,
-      [c.resource, c.column, JSON.stringify(body), c.by ?? null, c.at],
-    );
+    await withTransaction(this.pool, async (tx) => {
+      await tx.query(
+        `insert into sluice_classifications (resource, "column", classification, classified_by, classified_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (resource, "column") do update
+           set classification = excluded.classification, classified_by = excluded.classified_by,
+               classified_at = excluded.classified_at`,
+        [c.resource, c.column, JSON.stringify(body), c.by ?? null, c.at],
+      );
+      await appendLeaf(tx, { leaf: actionLeaves.classify(c), kind: 'action' });
+    });
   }
 
   async clearClassification(resource: string, column: string): Promise<boolean> {
-    const r = await this.pool.query('delete from sluice_classifications where resource = $1 and "column" = $2', [
-      resource,
-      column,
-    ]);
-    return r.rowCount === 1;
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query('delete from sluice_classifications where resource = $1 and "column" = $2', [
+        resource,
+        column,
+      ]);
+      if (r.rowCount !== 1) return false;
+      const leaf = actionLeaves.declassify(resource, column, new Date().toISOString());
+      await appendLeaf(c, { leaf, kind: 'action' });
+      return true;
+    });
   }
 
   async subscriptionOverrides(): Promise<SubscriptionOverride[]> {
@@ -484,13 +541,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   async setSubscriptionOverride(o: SubscriptionOverride): Promise<void> {
-    await this.pool.query(
-      `insert into sluice_subscription_overrides (subscription, setting, value, set_by, set_at)
-       values ($1, $2, $3, $4, $5)
-       on conflict (subscription, setting) do update
-         set value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at`,
-      [o.subscription, o.setting, JSON.stringify(o.value), o.by ?? null, o.at],
-    );
+    await withTransaction(this.pool, async (c) => {
+      await c.query(
+        `insert into sluice_subscription_overrides (subscription, setting, value, set_by, set_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (subscription, setting) do update
+           set value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at`,
+        [o.subscription, o.setting, JSON.stringify(o.value), o.by ?? null, o.at],
+      );
+      await appendLeaf(c, { leaf: actionLeaves.override(o), kind: 'action', subscription: o.subscription });
+    });
   }
 
   async recordCycleRun(subscription: string, run: CycleRun): Promise<void> {
@@ -519,11 +579,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   async clearSubscriptionOverride(subscription: string, setting: SubscriptionOverride['setting']): Promise<boolean> {
-    const r = await this.pool.query(
-      'delete from sluice_subscription_overrides where subscription = $1 and setting = $2',
-      [subscription, setting],
-    );
-    return r.rowCount === 1;
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query('delete from sluice_subscription_overrides where subscription = $1 and setting = $2', [
+        subscription,
+        setting,
+      ]);
+      if (r.rowCount !== 1) return false;
+      const leaf = actionLeaves.clearOverride(subscription, setting, new Date().toISOString());
+      await appendLeaf(c, { leaf, kind: 'action', subscription });
+      return true;
+    });
   }
 
   async saveQualityReport(r: QualityReport): Promise<void> {
@@ -546,10 +611,16 @@ export class PostgresStateStore implements StateStore {
 }
 
 async function insertRecord(c: pg.PoolClient, record: DeliveryRecord): Promise<void> {
+  const index = await appendLeaf(c, {
+    leaf: record.leaf,
+    kind: 'delivery',
+    subscription: record.subscription,
+    deliveryId: record.deliveryId,
+  });
   await c.query(
     `insert into sluice_deliveries (delivery_id, subscription, stem, first_seq, last_seq, rows, manifest_sha256, parts,
-                                   redelivery_of)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+                                   redelivery_of, log_index)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       record.deliveryId,
       record.subscription,
@@ -560,6 +631,25 @@ async function insertRecord(c: pg.PoolClient, record: DeliveryRecord): Promise<v
       record.manifestSha256,
       JSON.stringify(record.parts),
       record.redeliveryOf ? JSON.stringify(record.redeliveryOf) : null,
+      index.toString(),
     ],
   );
+}
+
+/** The delivery log's lock: appends are serialized, so indexes are dense and in commit order. */
+const LOG_LOCK = 7_305_013;
+
+/** Appends one leaf in the caller's transaction; returns its index. */
+async function appendLeaf(
+  c: pg.PoolClient,
+  l: { leaf: string; kind: 'delivery' | 'action'; subscription?: string; deliveryId?: string },
+): Promise<bigint> {
+  await c.query('select pg_advisory_xact_lock($1)', [LOG_LOCK]);
+  const { rows } = await c.query<{ idx: string }>(
+    `insert into sluice_log (idx, leaf, kind, subscription, delivery_id)
+     select coalesce(max(idx) + 1, 0), $1, $2, $3, $4 from sluice_log
+     returning idx::text`,
+    [l.leaf, l.kind, l.subscription ?? null, l.deliveryId ?? null],
+  );
+  return BigInt(rows[0]!.idx);
 }
