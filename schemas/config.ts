@@ -423,6 +423,46 @@ export const Subscription = Type.Object(
   strict,
 );
 
+const Address = (description: string) => Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description });
+
+/** The chain (issue 8): SharingPolicy decides grants, DeliveryAnchor holds the delivery log's checkpoints. */
+const Chain = Type.Object(
+  {
+    rpc: Type.String({ pattern: '^(https?|wss?)://', description: 'JSON-RPC URL of the EVM node; usually env:NAME.' }),
+    operatorKey: Type.String({
+      pattern: '^(0x)?[0-9a-fA-F]{64}$',
+      description:
+        "The platform operator's private key (32 bytes, hex): give it as env:NAME, never in the file. It signs checkpoints.",
+    }),
+    policy: Address('SharingPolicy address (sluice contracts deploy prints it).'),
+    anchor: Address('DeliveryAnchor address (sluice contracts deploy prints it).'),
+    confirmations: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        description: 'Blocks a checkpoint transaction must be under before it counts as anchored. Default 1.',
+      }),
+    ),
+    anchorEvery: Type.Optional(
+      Type.Object(
+        {
+          leaves: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description: 'Anchor once this many leaves are not anchored yet. Default 100.',
+            }),
+          ),
+          interval: Type.Optional(
+            Duration('Anchor at least this often while leaves wait (one transaction however many). Default "30s".'),
+          ),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+
 export const Config = Type.Object(
   {
     dataDir: Type.Optional(Type.String({ description: 'Embedded state and runtime.json; default ./.sluice.' })),
@@ -464,6 +504,7 @@ export const Config = Type.Object(
       ),
     ),
     drainTimeout: Type.Optional(Duration('Forced-stop deadline, e.g. "30s".')),
+    chain: Type.Optional(Chain),
     providers: Type.Array(Provider),
     resources: Type.Array(Resource),
     subscribers: Type.Array(Subscriber),
@@ -489,3 +530,4 @@ export function configJsonSchema(): TSchema {
 }
 export type BatchDeliveryConfig = Static<typeof BatchDelivery>;
 export type FeedDeliveryConfig = Static<typeof FeedDelivery>;
+export type ChainConfig = Static<typeof Chain>;

@@ -46,13 +46,13 @@ export class DeliveryLog {
 
   /** The checkpoint of the log as it is now (or of its first `size` leaves). */
   async checkpoint(size?: number): Promise<Checkpoint> {
-    const n = this.size(size ?? (await this.sync()));
+    const n = this.size(await this.upTo(size));
     return { size: n, root: hex(rootOf(this.hashes.slice(0, n))) };
   }
 
   /** The audit path of leaf `index` in the log of `size` leaves (default: all). */
   async inclusion(index: number, size?: number): Promise<InclusionProof> {
-    const n = this.size(size ?? (await this.sync()));
+    const n = this.size(await this.upTo(size));
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
       throw new SluiceError('NOT_FOUND', `leaf ${index} is not in the log of size ${n}`, {
         details: { index, size: n },
@@ -71,7 +71,7 @@ export class DeliveryLog {
 
   /** Proves the log of `from` leaves is a prefix of the log of `to` leaves. */
   async consistency(from: number, to?: number): Promise<{ from: Checkpoint; to: Checkpoint; proof: string[] }> {
-    const n = this.size(to ?? (await this.sync()));
+    const n = this.size(await this.upTo(to));
     if (!Number.isSafeInteger(from) || from < 1 || from > n) {
       throw new SluiceError('USAGE', `no consistency proof from size ${from} to ${n}`, { details: { from, to: n } });
     }
@@ -80,6 +80,15 @@ export class DeliveryLog {
       to: { size: n, root: hex(rootOf(this.hashes.slice(0, n))) },
       proof: consistencyProof(this.hashes, from, n).map(hex),
     };
+  }
+
+  /** `size`, once the cached hashes reach it (synced when they do not); the whole log when undefined. */
+  private async upTo(size?: number): Promise<number> {
+    if (size === undefined || size > this.hashes.length) {
+      const held = await this.sync();
+      return size ?? held;
+    }
+    return size;
   }
 
   private size(n: number): number {

@@ -5,3 +5,4 @@ export type * from './logger.ts';
 export type * from './batch-sink.ts';
 export { silentLogger } from './logger.ts';
 export type * from './feed-sink.ts';
+export type * from './anchor.ts';

@@ -51,6 +51,8 @@ export interface SubscriptionSecret {
 }
 
 /** What a committed delivery records (one per delivered file set; the Merkle log builds on it later). */
+import type { AnchorReceipt } from './anchor.ts';
+
 export interface DeliveryRecord {
   deliveryId: string;
   subscription: string;
@@ -254,6 +256,10 @@ export interface StateStore {
   logSize(): Promise<bigint>;
   /** The log's leaves with index in [from, to), in order. */
   logLeaves(from: bigint, to: bigint): Promise<LogLeaf[]>;
+  /** Records an anchored checkpoint (again: nothing; the same size with another root: STATE_CORRUPT). */
+  recordCheckpoint(c: AnchorReceipt & { at: string }): Promise<void>;
+  /** The anchored checkpoints, by size. */
+  checkpoints(): Promise<(AnchorReceipt & { at: string })[]>;
   /** The subscription's dead-letter store, by seq. */
   deadLetters(subscription: string): Promise<DeadLetter[]>;
   /** Removes dead letters (delivered by a replay, or skipped); returns how many there were. */

@@ -7,3 +7,5 @@ export { busConformance, type BusFixture } from './bus-conformance.ts';
 export { stateStoreConformance, type StateStoreFixture } from './state-store-conformance.ts';
 export { MemoryFeedSink, type MemoryAnswer } from './memory-feed-sink.ts';
 export { feedSinkConformance, type FeedSinkFixture } from './feed-sink-conformance.ts';
+export { MemoryAnchor } from './memory-anchor.ts';
+export { anchorConformance, type AnchorFixture } from './anchor-conformance.ts';

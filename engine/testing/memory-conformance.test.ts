@@ -5,6 +5,8 @@ import { MemoryStateStore } from './memory-state-store.ts';
 import { stateStoreConformance } from './state-store-conformance.ts';
 import { feedSinkConformance } from './feed-sink-conformance.ts';
 import { MemoryFeedSink } from './memory-feed-sink.ts';
+import { anchorConformance } from './anchor-conformance.ts';
+import { MemoryAnchor } from './memory-anchor.ts';
 
 busConformance(test, 'memory', async () => {
   const bus = new MemoryBus();
@@ -25,3 +27,5 @@ feedSinkConformance(test, 'memory', async () => {
     cleanup: async () => {},
   };
 });
+
+anchorConformance(test, 'memory', async () => ({ anchor: new MemoryAnchor(), cleanup: async () => {} }));

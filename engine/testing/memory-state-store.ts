@@ -15,6 +15,7 @@ import type {
   SubscriptionSecret,
   DeliveryRecord,
   LogLeaf,
+  AnchorReceipt,
   DeadLetter,
   FeedRange,
   ResourceSchema,
@@ -51,6 +52,7 @@ export class MemoryStateStore implements StateStore {
   private readonly intents = new Map<string, DeliveryIntent>();
   private readonly records: DeliveryRecord[] = [];
   private readonly log: LogLeaf[] = [];
+  private readonly anchored = new Map<number, AnchorReceipt & { at: string }>();
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly classified = new Map<string, ClassificationRecord>();
   private readonly overrides = new Map<string, SubscriptionOverride>();
@@ -266,6 +268,18 @@ export class MemoryStateStore implements StateStore {
       at: new Date().toISOString(),
     });
     return index;
+  }
+
+  async recordCheckpoint(c: AnchorReceipt & { at: string }): Promise<void> {
+    const known = this.anchored.get(c.size);
+    if (known && known.root !== c.root) {
+      throw new SluiceError('STATE_CORRUPT', `checkpoint ${c.size} is recorded with another root`);
+    }
+    if (!known) this.anchored.set(c.size, { ...c });
+  }
+
+  async checkpoints(): Promise<(AnchorReceipt & { at: string })[]> {
+    return [...this.anchored.values()].sort((a, b) => a.size - b.size).map((c) => ({ ...c }));
   }
 
   async logSize(): Promise<bigint> {

@@ -346,6 +346,25 @@ export function stateStoreConformance(test: TestFn, name: string, factory: () =>
     t.deepEqual(leaves[5]!.details, { kind: 'hash', version: 1 });
   });
 
+  it('anchored checkpoints: recorded once by size, in size order; another root for a size is refused', async (t, state) => {
+    const cp = (size: number, root = 'ab'.repeat(32)) => ({
+      size,
+      root,
+      chainId: 31337,
+      contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      txHash: `0x${String(size).padStart(64, '0')}`,
+      blockNumber: size * 10,
+      at: '2026-12-04T08:00:00.000Z',
+    });
+    await state.recordCheckpoint(cp(20));
+    await state.recordCheckpoint(cp(7));
+    await state.recordCheckpoint(cp(7));
+    t.deepEqual(await state.checkpoints(), [cp(7), cp(20)]);
+    const e = await t.throwsAsync(state.recordCheckpoint(cp(7, 'cd'.repeat(32))));
+    t.true(isSluiceError(e, 'STATE_CORRUPT'));
+    t.deepEqual(await state.checkpoints(), [cp(7), cp(20)]);
+  });
+
   it('completeIntent with no records moves the cursor only', async (t, state) => {
     const i1 = intent('sub-a', 0n, 5n);
     await state.beginIntent(i1);

@@ -339,4 +339,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       alter table sluice_deliveries add column log_index bigint;
     `,
   },
+  {
+    version: 14,
+    name: 'the delivery log: checkpoints anchored on chain',
+    sql: `
+      create table sluice_checkpoints (
+        size bigint primary key,
+        root text not null,
+        chain_id bigint not null,
+        contract text not null,
+        tx_hash text not null,
+        block_number bigint not null,
+        anchored_at text not null
+      );
+    `,
+  },
 ];

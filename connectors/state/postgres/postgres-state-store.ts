@@ -13,6 +13,7 @@ import type {
   SubscriptionSecret,
   DeliveryRecord,
   LogLeaf,
+  AnchorReceipt,
   DeadLetter,
   FeedRange,
   ResourceSchema,
@@ -355,6 +356,42 @@ export class PostgresStateStore implements StateStore {
       ...(r.subscription !== null ? { subscription: r.subscription } : {}),
       ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
       at: r.appended_at.toISOString(),
+    }));
+  }
+
+  async recordCheckpoint(c: AnchorReceipt & { at: string }): Promise<void> {
+    const { rows } = await this.pool.query<{ root: string }>(
+      `with ins as (
+         insert into sluice_checkpoints (size, root, chain_id, contract, tx_hash, block_number, anchored_at)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (size) do nothing returning root)
+       select root from ins union all select root from sluice_checkpoints where size = $1`,
+      [c.size, c.root, c.chainId, c.contract, c.txHash, c.blockNumber, c.at],
+    );
+    if (rows.some((r) => r.root !== c.root)) {
+      throw new SluiceError('STATE_CORRUPT', `checkpoint ${c.size} is recorded with another root`, {
+        details: { size: c.size },
+      });
+    }
+  }
+
+  async checkpoints(): Promise<(AnchorReceipt & { at: string })[]> {
+    const { rows } = await this.pool.query<{
+      size: string;
+      root: string;
+      chain_id: string;
+      contract: string;
+      tx_hash: string;
+      block_number: string;
+      anchored_at: string;
+    }>('select * from sluice_checkpoints order by size');
+    return rows.map((r) => ({
+      size: Number(r.size),
+      root: r.root,
+      chainId: Number(r.chain_id),
+      contract: r.contract,
+      txHash: r.tx_hash,
+      blockNumber: Number(r.block_number),
+      at: r.anchored_at,
     }));
   }
 
