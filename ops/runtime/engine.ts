@@ -49,6 +49,7 @@ import { RuntimeSubscriptions, type SubscriptionFields } from './runtime-subscri
 import type { ShapeChange } from '../../engine/catalog/index.ts';
 import { SchemaTracker } from './schema-tracker.ts';
 import { DeliveryLog } from '../../engine/delivery-log/delivery-log.ts';
+import { startAnchoring } from './anchoring.ts';
 
 export interface EngineOptions {
   logger: Logger;
@@ -499,6 +500,25 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     retention.start();
     cleanups.push(() => retention.stop());
 
+    // the delivery log, anchored on chain when one is configured (issue 8)
+    const deliveryLog = new DeliveryLog(state);
+    const chain = cfg.chain;
+    const anchoring = chain
+      ? startAnchoring({
+          chain,
+          log: deliveryLog,
+          state,
+          logger: log.child({ component: 'anchor' }),
+          registry: metrics.registry,
+          dirOf: (id) => {
+            const d = cfg.subscriptions.find((s) => s.id === id)?.delivery;
+            return d?.mode === 'batch' ? d.dir : undefined;
+          },
+          subscriptions: () => cfg.subscriptions.map((s) => s.id),
+        })
+      : null;
+    if (anchoring) cleanups.push(() => anchoring.stop());
+
     cleanups.push(async () => stopping.abort()); // runs first at drain
 
     /** The fields a subscription asks for now (the config's, or a runtime override). */
@@ -550,6 +570,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         startedAt,
         state: stateOk,
         sources: sources.map((s) => s.status()),
+        ...(anchoring ? { anchor: anchoring.status() } : {}),
         subscriptions: await Promise.all(
           [...subs.values()].map(async (s) => {
             const cursor = stateOk.ok ? await state.cursor(s.id) : { seq: 0n, lastTick: null };
@@ -612,7 +633,7 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
         isFeed: (id) => subs.get(id)?.feed !== undefined,
         retentionMaxMs: retentionPolicy(cfg).maxMs,
       }),
-      log: new DeliveryLog(state),
+      log: deliveryLog,
       dlq: {
         list: (id) => feedRuntime.deadLetters(id),
         replay: (id) => feedRuntime.replay(id),

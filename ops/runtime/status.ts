@@ -1,4 +1,5 @@
 import type { SourceStatus } from '../../engine/ports/index.ts';
+import type { AnchorerStatus } from '../../engine/delivery-log/anchorer.ts';
 
 export interface SubscriptionStatus {
   id: string;
@@ -41,4 +42,6 @@ export interface EngineStatus {
   state: { ok: boolean; error?: string };
   sources: SourceStatus[];
   subscriptions: SubscriptionStatus[];
+  /** With a chain configured: the delivery log's anchoring (sizes, leaves waiting, the last checkpoint, an error). */
+  anchor?: AnchorerStatus;
 }
