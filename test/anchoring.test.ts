@@ -1,9 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import type pg from 'pg';
+import { stringify } from 'yaml';
 import { deliveryAnchor, deployContracts } from '../contracts/deploy.ts';
 import { canonicalJson } from '../engine/delivery-log/leaf.ts';
 import { leafHash, verifyInclusion } from '../engine/delivery-log/merkle.ts';
@@ -12,6 +13,7 @@ import { anvilKey, startAnvil, type Anvil } from '../ops/chain/anvil.ts';
 import type { ProofFile } from '../ops/runtime/anchoring.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import { freePort } from '../ops/net/free-port.ts';
+import { exitWithin, spawnSluice } from './helpers/engine-process.ts';
 import { metric } from './helpers/feed-read.ts';
 import { waitFor } from './helpers/postgres.ts';
 import { onBus, reliefFixture, sharedPostgres } from './helpers/relief-fixture.ts';
@@ -146,4 +148,75 @@ test.serial('chain down: deliveries go on, leaves queue; back: one checkpoint co
     sizes,
   );
   t.true(sizes.at(-1)! > before);
+});
+
+test.serial('sluice verify: proven with only the files and the chain; every tampering and gap named', async (t) => {
+  const stem = await deliver(2);
+  const proofFile = join(dir(), `${stem}.proof.json`);
+  await waitFor('the proof', async () => existsSync(proofFile), 30_000);
+  const parquet = join(dir(), `${stem}.parquet`);
+  const chainArgs = ['--rpc', anvil.url, '--anchor', anchorAddress];
+  const run = async (args: string[]) => {
+    const p = spawnSluice(['verify', ...args]);
+    const { code } = await exitWithin(p, 60_000);
+    return { code, out: p.output() };
+  };
+  const ok = await run([parquet, ...chainArgs]);
+  t.is(ok.code, 0, ok.out);
+  t.regex(ok.out, /delivered to audit-office, subscription audit-relief/);
+  t.regex(ok.out, /anchored {5}in 0x[0-9a-fA-F]{40} on chain 31337, block \d+/);
+  t.is((await run([join(dir(), `${stem}.manifest.json`), ...chainArgs])).code, 0, 'the manifest verifies too');
+  const configFile = join(work, 'verify.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      chain: { rpc: anvil.url, operatorKey: 'env:OPERATOR_KEY', policy: anchorAddress, anchor: anchorAddress },
+    }),
+  );
+  t.is((await run([parquet, '-c', configFile])).code, 0, 'the chain taken from a config');
+  const json = await run([parquet, ...chainArgs, '--json']);
+  t.like(JSON.parse(json.out.slice(0, json.out.lastIndexOf('}') + 1)), { verified: true, subscriber: 'audit-office' });
+
+  // a one-byte change of the Parquet file
+  const bytes = readFileSync(parquet);
+  const altered = Buffer.from(bytes);
+  const at = Math.floor(altered.length / 2);
+  altered[at] = altered[at]! ^ 1;
+  writeFileSync(parquet, altered);
+  const bad = await run([parquet, ...chainArgs]);
+  t.is(bad.code, 1);
+  t.regex(bad.out, /NOT VERIFIED: .*\.parquet was altered: its sha256 is/);
+  writeFileSync(parquet, bytes);
+  // a manifest changed (and re-hashed files would not help: the leaf changes)
+  const manifestFile = join(dir(), `${stem}.manifest.json`);
+  const manifest = readFileSync(manifestFile, 'utf8');
+  writeFileSync(manifestFile, manifest.replace('"audit-office"', '"someone-else"'));
+  t.regex((await run([parquet, ...chainArgs])).out, /the manifest was altered/);
+  writeFileSync(manifestFile, manifest);
+  // a file from another delivery log: checked against another log's anchor contract
+  const rpc = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+  const other = await deployContracts(new Wallet(anvilKey(0), rpc));
+  rpc.destroy();
+  const foreign = await run([parquet, '--rpc', anvil.url, '--anchor', other.anchor]);
+  t.is(foreign.code, 1);
+  t.regex(foreign.out, /from another delivery log/);
+  // a proof whose checkpoint is not anchored (as if its contract never got it)
+  const proof = JSON.parse(readFileSync(proofFile, 'utf8')) as ProofFile;
+  writeFileSync(proofFile, JSON.stringify({ ...proof, anchor: { ...proof.anchor, contract: other.anchor } }));
+  const unanchored = await run([parquet, '--rpc', anvil.url, '--anchor', other.anchor]);
+  t.is(unanchored.code, 1);
+  t.regex(unanchored.out, new RegExp(`checkpoint ${proof.checkpoint.size} is not anchored in contract`));
+  writeFileSync(proofFile, JSON.stringify({ ...proof, auditPath: proof.auditPath.slice(1) }));
+  t.regex((await run([parquet, ...chainArgs])).out, /the leaf is not in the tree/);
+  // before its checkpoint is anchored: no proof yet
+  rmSync(proofFile);
+  const early = await run([parquet, ...chainArgs]);
+  t.is(early.code, 1);
+  t.regex(early.out, /not anchored yet/);
+  writeFileSync(proofFile, JSON.stringify(proof));
+  // usage and an unreachable chain
+  t.is((await run([parquet])).code, 2);
+  const down = await run([parquet, '--rpc', 'http://127.0.0.1:1', '--anchor', anchorAddress]);
+  t.is(down.code, 3);
+  t.regex(down.out, /does not answer/);
 });

@@ -18,6 +18,7 @@ import { cycleCommands } from './cycles.ts';
 import { redeliverCommand } from './redeliver.ts';
 import { dlqCommand } from './dlq.ts';
 import { validateCommand } from './validate.ts';
+import { verifyCommand } from './verify.ts';
 
 /** Parses argv and runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -47,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   redeliverCommand(program, set);
   dlqCommand(program, set);
   contractsCommand(program, set);
+  verifyCommand(program, set);
   try {
     await program.parseAsync(argv);
   } catch (e) {
