@@ -1,8 +1,9 @@
-import { Contract, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
+import { Contract, Wallet, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
 import { SluiceError } from '../engine/errors.ts';
 import type { Anchor, AnchorReceipt, LogCheckpoint } from '../engine/ports/index.ts';
 import { DeliveryAnchorAbi } from './artifacts.ts';
 import { revertReason } from './revert.ts';
+import { connectRpc } from './rpc.ts';
 
 export interface ChainAnchorOptions {
   rpc: string;
@@ -16,26 +17,6 @@ export interface ChainAnchorOptions {
 }
 
 const strip = (h: string) => h.replace(/^0x/, '').toLowerCase();
-
-/** The chain id a JSON-RPC node reports, or UNAVAILABLE naming the URL. */
-async function chainIdOf(rpc: string): Promise<number> {
-  try {
-    const res = await fetch(rpc, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(5000),
-    });
-    const body = (await res.json()) as { result?: string };
-    if (!body.result) throw new Error(`HTTP ${res.status}`);
-    return Number(BigInt(body.result));
-  } catch (e) {
-    throw new SluiceError('UNAVAILABLE', `the chain at ${rpc} does not answer: ${(e as Error).message}`, {
-      retriable: true,
-      cause: e,
-    });
-  }
-}
 
 /**
  * The {@link Anchor} port on DeliveryAnchor through ethers: connects lazily (the node may be down at start), reads
@@ -112,9 +93,7 @@ export class ChainAnchor implements Anchor {
 
   private async connect() {
     if (this.conn) return this.conn;
-    const chainId = await chainIdOf(this.opts.rpc);
-    const network = Network.from(chainId);
-    const provider = new JsonRpcProvider(this.opts.rpc, network, { staticNetwork: network, cacheTimeout: -1 });
+    const { provider, chainId } = await connectRpc(this.opts.rpc);
     const contract = new Contract(
       this.opts.address,
       DeliveryAnchorAbi as InterfaceAbi,

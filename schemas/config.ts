@@ -158,6 +158,13 @@ export const Provider = Type.Object(
     id: Id('Provider id.'),
     title: Type.Optional(Type.String()),
     connector: PostgresConnector,
+    account: Type.Optional(
+      Type.String({
+        pattern: '^0x[0-9a-fA-F]{40}$',
+        description:
+          "The provider's chain account: it signs its resources' conditions and revocations (sluice policy publish|revoke).",
+      }),
+    ),
   },
   strict,
 );
@@ -219,6 +226,13 @@ export const Subscriber = Type.Object(
       Type.String({
         minLength: 1,
         description: "X25519 public key (base64url, 32 bytes) the encrypt strategy's data keys are wrapped for.",
+      }),
+    ),
+    account: Type.Optional(
+      Type.String({
+        pattern: '^0x[0-9a-fA-F]{40}$',
+        description:
+          "The subscriber's chain account: it signs applications (sluice apply); the operator attests its attributes to it.",
       }),
     ),
   },
@@ -441,6 +455,12 @@ const Chain = Type.Object(
         minimum: 1,
         maximum: 64,
         description: 'Blocks a checkpoint transaction must be under before it counts as anchored. Default 1.',
+      }),
+    ),
+    onOutage: Type.Optional(
+      Type.Union([Type.Literal('cached'), Type.Literal('pause')], {
+        description:
+          'While the chain cannot be read: cached — deliver under the last grants read from it, minus whatever the conditions deny by now (an expired window); pause — deliver nothing. Default cached.',
       }),
     ),
     anchorEvery: Type.Optional(

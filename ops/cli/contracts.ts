@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
+import { NonceManager, Wallet } from 'ethers';
 import { deployContracts } from '../../contracts/deploy.ts';
+import { connectRpc } from '../../contracts/rpc.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -23,22 +24,6 @@ export function keyFromEnv(ref: string, option = '--key'): string {
   return value.trim().startsWith('0x') ? value.trim() : `0x${value.trim()}`;
 }
 
-/** A JSON-RPC connection that fails fast, naming the URL, when the node does not answer. */
-export async function connectChain(rpc: string): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
-  // no response cache: a nonce read twice within 250 ms would otherwise be the same (the second transaction refused)
-  const provider = new JsonRpcProvider(rpc, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
-  try {
-    const network = await Promise.race([
-      provider.getNetwork(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000)),
-    ]);
-    return { provider, chainId: network.chainId };
-  } catch (e) {
-    provider.destroy();
-    throw new SluiceError('UNAVAILABLE', `the chain at ${rpc} does not answer: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 /** `sluice contracts deploy`: SharingPolicy and DeliveryAnchor, with the operator key; prints the config block. */
 export function contractsCommand(program: Command, setCode: (c: number) => void): void {
   const contracts = program
@@ -55,7 +40,7 @@ export function contractsCommand(program: Command, setCode: (c: number) => void)
     .option('--json', 'print addresses, chain id, operator and gas as JSON')
     .action(async (o: { rpc: string; key: string; json?: boolean }) => {
       const key = keyFromEnv(o.key);
-      const { provider, chainId } = await connectChain(o.rpc);
+      const { provider, chainId } = await connectRpc(o.rpc);
       try {
         const operator = new Wallet(key, provider);
         const d = await deployContracts(new NonceManager(operator));

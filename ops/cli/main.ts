@@ -14,6 +14,7 @@ import { snapshotCommands } from './snapshots.ts';
 import { schemasCommand } from './schemas.ts';
 import { fieldsCommand } from './fields.ts';
 import { contractsCommand } from './contracts.ts';
+import { policyCommands } from './policy.ts';
 import { cycleCommands } from './cycles.ts';
 import { redeliverCommand } from './redeliver.ts';
 import { dlqCommand } from './dlq.ts';
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   redeliverCommand(program, set);
   dlqCommand(program, set);
   contractsCommand(program, set);
+  policyCommands(program, set);
   verifyCommand(program, set);
   try {
     await program.parseAsync(argv);

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { JsonRpcProvider, Network } from 'ethers';
 import { parse } from 'yaml';
 import { deliveryAnchor } from '../../contracts/deploy.ts';
+import { connectRpc } from '../../contracts/rpc.ts';
 import { canonicalJson } from '../../engine/delivery-log/leaf.ts';
 import { leafHash, verifyInclusion } from '../../engine/delivery-log/merkle.ts';
 import { SluiceError } from '../../engine/errors.ts';
@@ -100,20 +100,7 @@ export async function verifyDelivery(file: string, chain: { rpc: string; anchor:
       `the checkpoint was anchored in contract ${proof.anchor.contract}, not in ${chain.anchor}: this file is from another delivery log`,
     );
   }
-  let chainId: number;
-  try {
-    const res = await fetch(chain.rpc, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(5000),
-    });
-    chainId = Number(BigInt(((await res.json()) as { result: string }).result));
-  } catch (e) {
-    throw new SluiceError('UNAVAILABLE', `the chain at ${chain.rpc} does not answer: ${(e as Error).message}`);
-  }
-  const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(chain.rpc, network, { staticNetwork: network });
+  const { provider, chainId } = await connectRpc(chain.rpc);
   try {
     const contract = deliveryAnchor(chain.anchor, provider);
     if ((await provider.getCode(chain.anchor)) === '0x') {

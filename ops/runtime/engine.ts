@@ -50,6 +50,8 @@ import type { ShapeChange } from '../../engine/catalog/index.ts';
 import { SchemaTracker } from './schema-tracker.ts';
 import { DeliveryLog } from '../../engine/delivery-log/delivery-log.ts';
 import { startAnchoring } from './anchoring.ts';
+import { ChainPolicy } from '../../contracts/policy-client.ts';
+import { chainGrant } from './chain-grants.ts';
 
 export interface EngineOptions {
   logger: Logger;
@@ -214,12 +216,27 @@ export async function startEngine(cfg: Config, opts: EngineOptions): Promise<Eng
     }
 
     const subs = compileSubscriptions(effective);
+    // with a chain, SharingPolicy decides each subscription's grant (the local evaluator otherwise)
+    const chainPolicy = cfg.chain ? new ChainPolicy({ rpc: cfg.chain.rpc, address: cfg.chain.policy }) : null;
+    if (chainPolicy) cleanups.push(async () => chainPolicy.close());
     for (const sub of subs.values()) {
-      sub.grant = cycleGrant(
+      const local = cycleGrant(
         () => runtimeConfig(),
         sub.id,
         () => state.fieldUsage(sub.id),
       );
+      sub.grant = chainPolicy
+        ? chainGrant({
+            policy: chainPolicy,
+            subscription: sub.id,
+            fields: () => runtimeConfig().subscriptions.find((x) => x.id === sub.id)!.fields,
+            resource: () => runtimeConfig().resources.find((r) => r.id === sub.resource)!,
+            local,
+            usage: () => state.fieldUsage(sub.id),
+            onOutage: cfg.chain?.onOutage ?? 'cached',
+            logger: log.child({ component: 'chain' }),
+          })
+        : local;
     }
     const metrics = new EngineMetrics({
       pool,

@@ -1,0 +1,128 @@
+import { Contract, Wallet, type ContractRunner, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
+import { SluiceError } from '../engine/errors.ts';
+import type { MaskingMatrix, MaskingRow } from '../engine/masking/index.ts';
+import type { Application, ApplicationSubscriber, FieldPolicy } from '../engine/rules/decision.ts';
+import { SharingPolicyAbi } from './artifacts.ts';
+import { applicationInput, decodeOutcome, hashString, maskingInput, resourceInput, subscriberInput } from './encode.ts';
+import { revertReason } from './revert.ts';
+import { connectRpc } from './rpc.ts';
+
+/** A decision as the contract gives it, by field name. */
+export type ChainDecision = ReturnType<typeof decodeOutcome>;
+
+/**
+ * SharingPolicy through ethers for one signer (the operator, a provider, a subscriber) or none (reads only):
+ * connects lazily, names reverts (`NotProvider(…)`), turns an unreachable node into UNAVAILABLE. Ids, names and
+ * policies are encoded by contracts/encode.ts.
+ */
+export class ChainPolicy {
+  private conn: { provider: JsonRpcProvider; contract: Contract; chainId: number } | null = null;
+
+  constructor(private readonly opts: { rpc: string; address: string; key?: string; confirmations?: number }) {}
+
+  async registerProvider(provider: string, account: string) {
+    return this.send((c) => c.registerProvider!(hashString(provider), account));
+  }
+
+  async attest(account: string, s: ApplicationSubscriber) {
+    return this.send((c) => c.attest!(account, subscriberInput(s)));
+  }
+
+  async setMasking(matrix: Partial<MaskingMatrix>, tags?: Record<string, MaskingRow>) {
+    const m = maskingInput(matrix, tags);
+    return this.send((c) => c.setMasking!(m.rows, m.tags, m.tagRows));
+  }
+
+  async registerResource(resource: string, provider: string, fields: Readonly<Record<string, FieldPolicy>>) {
+    return this.send((c) => c.registerResource!(hashString(resource), hashString(provider), resourceInput(fields)));
+  }
+
+  /** Applies for `subscription`; resolves with the contract's decision (from its events' source, the same call). */
+  async apply(
+    subscription: string,
+    app: Pick<Application, 'resource' | 'fields' | 'masks' | 'purpose' | 'businessSystem'>,
+  ): Promise<ChainDecision> {
+    const input = applicationInput(app);
+    const { contract } = await this.connect();
+    // the decision the transaction will make, as of the latest block (the same code path), then the transaction
+    const codes = (await this.call(() => contract.applyFor!.staticCall(hashString(subscription), input))) as bigint[];
+    await this.send((c) => c.applyFor!(hashString(subscription), input));
+    return decodeOutcome(app.fields, codes);
+  }
+
+  /** Revokes the named fields of a subscription's grant (all when none is named). */
+  async revoke(subscription: string, fields: string[] = []) {
+    return this.send((c) => c.revoke!(hashString(subscription), fields.map(hashString)));
+  }
+
+  /**
+   * The subscription's grant now: its stored application decided under the current conditions and attestations,
+   * revocations overlaid, with `usage` (deliveries so far of each field, counted off chain). `names` are the field
+   * names the caller knows (the contract holds their hashes); a field of the application not among them is reported
+   * by its hash. Null when the subscription never applied.
+   */
+  async currentDecision(
+    subscription: string,
+    names: readonly string[],
+    usage?: ReadonlyMap<string, number>,
+  ): Promise<ChainDecision | null> {
+    const { contract } = await this.connect();
+    const sub = hashString(subscription);
+    const subscriber = (await this.call(() => contract.subscriberOf!(sub))) as string;
+    if (/^0x0{40}$/.test(subscriber)) return null;
+    const byHash = new Map(names.map((n) => [hashString(n), n]));
+    const [, hashes, plain] = (await this.call(() => contract.currentDecision!(sub, []))) as [
+      string,
+      string[],
+      bigint[],
+    ];
+    const fields = hashes.map((h) => byHash.get(h) ?? h);
+    if (!usage || fields.every((f) => (usage.get(f) ?? 0) === 0)) return decodeOutcome(fields, plain);
+    const counts = fields.map((f) => usage.get(f) ?? 0);
+    const [, , outcome] = (await this.call(() => contract.currentDecision!(sub, counts))) as [
+      string,
+      string[],
+      bigint[],
+    ];
+    return decodeOutcome(fields, outcome);
+  }
+
+  /** Drops the connection (the next call connects again). */
+  close(): void {
+    this.conn?.provider.destroy();
+    this.conn = null;
+  }
+
+  private async connect() {
+    if (this.conn) return this.conn;
+    const { provider, chainId } = await connectRpc(this.opts.rpc);
+    const runner: ContractRunner = this.opts.key ? new Wallet(this.opts.key, provider) : provider;
+    this.conn = {
+      provider,
+      contract: new Contract(this.opts.address, SharingPolicyAbi as InterfaceAbi, runner),
+      chainId,
+    };
+    return this.conn;
+  }
+
+  private async send(f: (c: Contract) => Promise<{ wait(confirms?: number): Promise<unknown> }>) {
+    if (!this.opts.key) throw new SluiceError('USAGE', 'a transaction needs a key');
+    const { contract } = await this.connect();
+    return this.call(async () => (await f(contract)).wait(this.opts.confirmations ?? 1));
+  }
+
+  private async call<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'CALL_EXCEPTION') {
+        throw new SluiceError('CONFLICT', `SharingPolicy refused: ${revertReason(e, this.conn!.contract.interface)}`, {
+          cause: e,
+        });
+      }
+      this.close();
+      const why = (e as { shortMessage?: string }).shortMessage ?? (e as Error).message;
+      throw new SluiceError('UNAVAILABLE', `the chain at ${this.opts.rpc}: ${why}`, { retriable: true, cause: e });
+    }
+  }
+}
