@@ -1,5 +1,6 @@
 import test from 'ava';
 import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import type pg from 'pg';
@@ -7,6 +8,7 @@ import { stringify } from 'yaml';
 import { deployContracts } from '../contracts/deploy.ts';
 import { silentLogger } from '../engine/ports/index.ts';
 import { anvilKey, startAnvil, type Anvil } from '../ops/chain/anvil.ts';
+import { freePort } from '../ops/net/free-port.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import type { Config, SubscriptionConfig } from '../schemas/index.ts';
 import { readWithDuckDB } from './helpers/duckdb.ts';
@@ -40,8 +42,13 @@ const sluice = async (args: string[]) => {
   return { code, out: p.output() };
 };
 
+let port: number;
+let stateFile: string;
+
 test.before(async () => {
-  anvil = await startAnvil();
+  port = await freePort();
+  stateFile = join(tmpdir(), `sluice-anvil-grants-${port}.json`);
+  anvil = await startAnvil({ port, stateFile });
   receiver = await startReceiver(SECRET);
   const rpc = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
   const d = await deployContracts(new Wallet(KEYS.OPERATOR_KEY, rpc));
@@ -77,6 +84,7 @@ server.cleanup(async () => {
   await engine?.drain();
   await receiver?.close();
   await anvil?.stop();
+  rmSync(stateFile, { force: true });
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -103,6 +111,22 @@ test.serial('apply prints the decision; a batch holds the fields granted on chai
   t.true((await columns(r.files[0]!.stem)).includes('mobile'));
   await waitFor('the feed', async () => receiver.taken.length === 3);
 });
+
+test.serial(
+  'chain down (onOutage: cached): deliveries go on under the grant last read; back: read again',
+  async (t) => {
+    await anvil.stop();
+    const before = receiver.taken.length;
+    await insert(2);
+    const r = await engine.runCycle('audit-relief', new Date());
+    t.is(r.rows, 2, 'the batch under the cached grant');
+    t.true((await columns(r.files[0]!.stem)).includes('mobile'));
+    await waitFor('the feed under the cached grant', async () => receiver.taken.length === before + 2);
+    anvil = await startAnvil({ port, stateFile });
+    await insert(1);
+    t.is((await engine.runCycle('audit-relief', new Date())).rows, 1);
+  },
+);
 
 test.serial(
   'a field revoked on chain leaves the next batch; a whole grant revoked stops the feed within 5 s',
