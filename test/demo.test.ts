@@ -87,3 +87,24 @@ test.serial('after kill -9, a second sluice demo stops the orphaned postmaster a
   const pm = postmasterPid(dataDir);
   t.true(pm === null || !alive(pm));
 });
+
+test.serial(
+  'sluice demo --chain: the grant decided on chain, each batch anchored with a proof sluice verify accepts',
+  async (t) => {
+    t.timeout(150_000);
+    const dataDir = join(root, 'chain');
+    const p = spawnSluice([...demoArgs(dataDir), '--chain']);
+    await waitFor('a delivered batch', async () => deliveries(p) > 0 || p.child.exitCode !== null, 60_000);
+    t.regex(p.output(), /audit-relief: granted on chain id \(clear\), name \(partial\)/);
+    const verify = /npx sluice verify (\S+\.parquet) -c (\S+)/.exec(p.output());
+    t.truthy(verify, p.output());
+    const proof = verify![1]!.replace(/\.parquet$/, '.proof.json');
+    await waitFor('its proof', async () => existsSync(proof), 30_000);
+    const v = await run(process.execPath, [SLUICE_BIN, 'verify', verify![1]!, '-c', verify![2]!]);
+    t.regex(v.stdout, /verified: .*\.parquet[\s\S]*anchored {5}in 0x[0-9a-fA-F]{40} on chain 31337/);
+    p.child.kill('SIGINT');
+    const exit = await exitWithin(p, 40_000);
+    t.is(exit.code, 0, p.output());
+    t.true(existsSync(join(dataDir, 'anvil-state.json')), 'the chain is kept for the next demo');
+  },
+);

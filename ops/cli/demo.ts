@@ -5,6 +5,7 @@ import pg from 'pg';
 import { formatIssue } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
 import { demoConfigYaml } from '../demo/demo-config.ts';
+import { grantOnChain, startDemoChain, type DemoChain } from '../demo/demo-chain.ts';
 import { prng } from '../../engine/testing/prng.ts';
 import { RELIEF_TABLE_DDL, sampleRecipient } from '../demo/sample-data.ts';
 import { startWorkload } from '../demo/workload.ts';
@@ -19,6 +20,7 @@ interface DemoOptions {
   dataDir: string;
   cadence: string;
   rate: string;
+  chain?: boolean;
 }
 
 export function demoCommand(program: Command, setCode: (c: number) => void): void {
@@ -28,6 +30,10 @@ export function demoCommand(program: Command, setCode: (c: number) => void): voi
     .option('-d, --data-dir <dir>', 'state directory (embedded PostgreSQL, outputs, demo.yaml)', './.sluice')
     .option('--cadence <cron>', 'exchange cycle of the sample subscription', '*/10 * * * * *')
     .option('--rate <n>', 'workload operations per second', '5')
+    .option(
+      '--chain',
+      'also run a local EVM (anvil from npm): the contracts decide the grant, every delivery is anchored and gets a proof for sluice verify',
+    )
     .action(async (o: DemoOptions) => setCode(await demo(o)));
 }
 
@@ -43,22 +49,49 @@ async function demo(o: DemoOptions): Promise<number> {
   const provider = new pg.Client({ connectionString: cluster.url('relief') });
   // A dropped connection is reported by the workload's failing steps; it must not crash the demo.
   provider.on('error', (e) => log.warn('demo provider connection error', { error: e.message }));
+  let chainStarted: DemoChain | null = null;
   try {
     await cluster.ensureDatabase('relief');
     await provider.connect();
     await provider.query(RELIEF_TABLE_DDL);
 
+    const chain = o.chain ? await startDemoChain(dataDir) : null;
+    chainStarted = chain;
+    if (chain) {
+      say(`chain: anvil at ${chain.anvil.url} (state in ${rel(join(dataDir, 'anvil-state.json'))})`);
+      say(`  SharingPolicy ${chain.policy}, DeliveryAnchor ${chain.anchor}`);
+    }
     const configFile = join(dataDir, 'demo.yaml');
-    writeFileSync(configFile, demoConfigYaml({ dataDir, providerUrl: cluster.url('relief'), cadence: o.cadence }));
+    writeFileSync(
+      configFile,
+      demoConfigYaml({
+        dataDir,
+        providerUrl: cluster.url('relief'),
+        cadence: o.cadence,
+        ...(chain
+          ? {
+              chain: {
+                rpc: chain.anvil.url,
+                policy: chain.policy,
+                anchor: chain.anchor,
+                provider: chain.provider,
+                subscriber: chain.subscriber,
+              },
+            }
+          : {}),
+      }),
+    );
     chmodSync(configFile, 0o600); // it holds the embedded server's password
     const loaded = loadConfig(configFile, { mode: 'run' });
     if (!loaded.ok) {
       for (const i of loaded.issues) process.stderr.write(formatIssue(configFile, i) + '\n');
       await provider.end();
       await cluster.stop();
+      await chain?.anvil.stop();
       return EXIT.NEGATIVE;
     }
     say(`config: ${configFile} (reuse it with: npx sluice run -c ${rel(configFile)})`);
+    if (chain) say(await grantOnChain(loaded.config, chain));
 
     let shownInspect = false;
     const engine = await startEngine(loaded.config, {
@@ -71,6 +104,10 @@ async function demo(o: DemoOptions): Promise<number> {
           say(`delivered ${f.rows} change${f.rows === 1 ? '' : 's'} (seq ${f.firstSeq}–${f.lastSeq}) → ${rel(path)}`);
           if (!shownInspect) {
             say(`  read it: npx sluice inspect ${rel(path)}`);
+            if (chain)
+              say(
+                `  prove it (once anchored, a .proof.json lands beside it): npx sluice verify ${rel(path)} -c ${rel(configFile)}`,
+              );
             shownInspect = true;
           }
         }
@@ -105,6 +142,7 @@ async function demo(o: DemoOptions): Promise<number> {
         await provider.end();
         await engine.drain();
         await cluster.stop();
+        await chain?.anvil.stop();
       },
       30_000,
       log,
@@ -113,6 +151,7 @@ async function demo(o: DemoOptions): Promise<number> {
   } catch (e) {
     await provider.end().catch(() => {});
     await cluster.stop();
+    await chainStarted?.anvil.stop();
     throw e;
   }
 }

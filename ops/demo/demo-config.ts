@@ -2,13 +2,24 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 /** The demo's effective config, with absolute paths, written to `<dataDir>/demo.yaml` for reuse with `sluice run -c`. */
-export function demoConfigYaml(opts: { dataDir: string; providerUrl: string; cadence: string }): string {
+export function demoConfigYaml(opts: {
+  dataDir: string;
+  providerUrl: string;
+  cadence: string;
+  /** `--chain`: the local anvil, the deployed contracts and the three organisations' accounts. */
+  chain?: { rpc: string; policy: string; anchor: string; provider: string; subscriber: string };
+}): string {
   const cfg = {
     dataDir: opts.dataDir,
     bus: { kind: 'postgres' },
     api: { listen: '127.0.0.1:0' },
     providers: [
-      { id: 'civil-affairs', title: 'Civil Affairs Bureau', connector: { kind: 'postgres', url: opts.providerUrl } },
+      {
+        id: 'civil-affairs',
+        title: 'Civil Affairs Bureau',
+        connector: { kind: 'postgres', url: opts.providerUrl },
+        ...(opts.chain ? { account: opts.chain.provider } : {}),
+      },
     ],
     resources: [
       {
@@ -28,7 +39,15 @@ export function demoConfigYaml(opts: { dataDir: string; providerUrl: string; cad
         },
       },
     ],
-    subscribers: [{ id: 'audit-office', title: 'Municipal Audit Office', clearance: 3, adminLevel: 'municipal' }],
+    subscribers: [
+      {
+        id: 'audit-office',
+        title: 'Municipal Audit Office',
+        clearance: 3,
+        adminLevel: 'municipal',
+        ...(opts.chain ? { account: opts.chain.subscriber } : {}),
+      },
+    ],
     masking: {
       core: { default: 'deny' },
       important: { '4': 'clear', '3': 'partial', default: 'hash' },
@@ -53,6 +72,17 @@ export function demoConfigYaml(opts: { dataDir: string; providerUrl: string; cad
         },
       },
     ],
+    ...(opts.chain
+      ? {
+          chain: {
+            rpc: opts.chain.rpc,
+            operatorKey: 'env:SLUICE_DEMO_OPERATOR_KEY',
+            policy: opts.chain.policy,
+            anchor: opts.chain.anchor,
+            anchorEvery: { leaves: 1, interval: '10s' },
+          },
+        }
+      : {}),
   };
   return (
     '# Written by `sluice demo`: the effective config of the demo, reusable with `npx sluice run -c <this file>`\n' +
