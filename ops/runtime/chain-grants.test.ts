@@ -68,6 +68,15 @@ test('the chain decides: its granted fields with its strategies, levels and tags
   t.like(d.denied[0], { field: 'mobile', reason: 'revoked' });
 });
 
+test('a window the clock says is over is withheld even when the chain (its block time lagging) still grants', async (t) => {
+  const d = await grant(() => ON_CHAIN, 'cached', ['id', 'mobile'])(new Date()); // locally "name" has expired
+  t.deepEqual(names(d), ['id']);
+  t.like(
+    d.denied.find((x) => x.field === 'name'),
+    { reason: 'expired' },
+  );
+});
+
 test('never applied: nothing is granted, and the message says how to apply', async (t) => {
   const d = await grant(() => null, 'cached')(new Date());
   t.deepEqual(d.fields, []);
@@ -78,7 +87,7 @@ test('never applied: nothing is granted, and the message says how to apply', asy
 test('chain down, cached: the last grant read, minus what the conditions deny by now; pause: nothing', async (t) => {
   let answer: ChainDecision | Error = ON_CHAIN;
   const cached = grant(() => answer, 'cached', ['id', 'mobile']); // locally, "name" has expired meanwhile
-  t.deepEqual(names(await cached(new Date())), ['id', 'name']);
+  t.deepEqual(names(await cached(new Date())), ['id'], 'the chain answers: name withheld by the clock already');
   answer = down;
   const during = await cached(new Date());
   t.deepEqual(names(during), ['id'], 'name expired locally, mobile was never granted on chain');

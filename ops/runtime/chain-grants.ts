@@ -10,7 +10,8 @@ type Decided = { fields: GrantedField[]; denied: CycleDenial[] };
 /**
  * A subscription's grant with a chain configured (issue 8): SharingPolicy decides — its stored application under the
  * current conditions, the operator's attestations and the provider's revocations, with the usage counted here — so
- * only the fields granted on chain are delivered, masked by the chain's strategy. When the chain cannot be read:
+ * only the fields granted on chain are delivered, masked by the chain's strategy (and none whose validity window the
+ * clock says is over or not begun: an idle chain's block time lags). When the chain cannot be read:
  * `cached` delivers under the last decision read from it, minus the fields the local evaluator denies by now (an
  * expired window); `pause` delivers nothing until it returns. Called at each cycle tick and by feeds at most every
  * second, so a revocation stops deliveries within seconds.
@@ -65,7 +66,13 @@ export function chainGrant(opts: {
         `subscription "${opts.subscription}" has no application on chain: sluice apply ${opts.subscription} -c <config> --key env:NAME`,
       );
     }
-    return decided(d, opts.resource(), null, []);
+    // a view call sees the time of the latest block, which an idle chain does not advance: validity windows are
+    // also checked against the clock here, so an expired window stops deliveries on time
+    const local = await opts.local(tick);
+    const timed = local.denied.filter((x) => x.reason === 'expired' || x.reason === 'not-yet-valid');
+    if (timed.length === 0) return decided(d, opts.resource(), null, []);
+    const keep = new Set(opts.fields().filter((f) => !timed.some((x) => x.field === f)));
+    return decided(d, opts.resource(), keep, timed);
   };
 }
 
