@@ -1,5 +1,4 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { JsonRpcProvider, Wallet, type Contract, type ContractTransactionResponse } from 'ethers';
 import fc from 'fast-check';
 import {
@@ -22,6 +21,7 @@ import {
   usage as arbUsage,
 } from '../engine/testing/decision-arbitraries.ts';
 import { anvilKey, startAnvil, type Anvil } from '../ops/chain/anvil.ts';
+import { DECISION_EXAMPLES } from '../engine/testing/decision-examples.ts';
 
 /**
  * SharingPolicy and DeliveryAnchor on a real EVM (anvil from npm, on a random port), through ethers: the decision
@@ -29,25 +29,7 @@ import { anvilKey, startAnvil, type Anvil } from '../ops/chain/anvil.ts';
  * TypeScript evaluator field by field, who may call what, the events, revocation, changed conditions, gas.
  */
 
-interface ExampleFile {
-  groups: {
-    description: string;
-    policy: MaskingPolicy;
-    fields: Record<string, FieldPolicy>;
-    examples: {
-      name: string;
-      application: Application;
-      usage?: Record<string, number>;
-      expected: {
-        granted: { name: string; strategy: string }[];
-        denied: { field: string; index: number; reason: string }[];
-      };
-    }[];
-  }[];
-}
-const EXAMPLES = JSON.parse(
-  readFileSync(new URL('../engine/rules/decision-examples.json', import.meta.url), 'utf8'),
-) as ExampleFile;
+const EXAMPLES = DECISION_EXAMPLES;
 
 let anvil: Anvil;
 let rpc: JsonRpcProvider;

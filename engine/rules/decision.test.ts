@@ -1,5 +1,4 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { isSluiceError } from '../errors.ts';
 import { DEFAULT_MASKING, STRICTNESS } from '../masking/index.ts';
 import {
@@ -8,36 +7,13 @@ import {
   isGranted,
   summarizeDecision,
   type Application,
-  type DenialReason,
   type FieldPolicy,
   type MaskingPolicy,
 } from './decision.ts';
 import { isInstant } from './decision-time.ts';
+import { DECISION_EXAMPLES } from '../testing/decision-examples.ts';
 
-/** The language-neutral example table (decision-examples.json), as the contract's tests read it too. */
-interface ExampleFile {
-  description: string;
-  version: number;
-  reasons: string[];
-  strictness: string[];
-  groups: {
-    description: string;
-    policy: MaskingPolicy;
-    fields: Record<string, FieldPolicy>;
-    examples: {
-      name: string;
-      application: Application;
-      usage?: Record<string, number>;
-      expected: {
-        granted: { name: string; strategy: string }[];
-        denied: { field: string; index: number; reason: DenialReason }[];
-      };
-    }[];
-  }[];
-}
-
-const TEXT = readFileSync(new URL('./decision-examples.json', import.meta.url), 'utf8');
-const FILE = JSON.parse(TEXT) as ExampleFile;
+const FILE = DECISION_EXAMPLES;
 const EXAMPLES = FILE.groups.flatMap((group, g) => group.examples.map((example, e) => ({ group, g, example, e })));
 
 for (const { group, g, example, e } of EXAMPLES) {
