@@ -10,6 +10,7 @@ import { canonicalJson } from '../engine/delivery-log/leaf.ts';
 import { leafHash, verifyInclusion } from '../engine/delivery-log/merkle.ts';
 import { silentLogger } from '../engine/ports/index.ts';
 import { anvilKey, startAnvil, type Anvil } from '../ops/chain/anvil.ts';
+import { grantOnChain } from '../ops/demo/demo-chain.ts';
 import type { ProofFile } from '../ops/runtime/anchoring.ts';
 import { startEngine, type Engine } from '../ops/runtime/engine.ts';
 import { freePort } from '../ops/net/free-port.ts';
@@ -53,6 +54,17 @@ test.before(async () => {
     anchor: d.anchor,
     anchorEvery: { leaves: 1, interval: '1s' },
   };
+  // with a chain the grant is decided on it: the operator, the provider and the subscriber do their parts
+  const [provider1, subscriber2] = [1, 2].map((i) => new Wallet(anvilKey(i)).address) as [string, string];
+  f.cfg.providers[0]!.account = provider1;
+  f.cfg.subscribers[0]!.account = subscriber2;
+  await grantOnChain(f.cfg, {
+    anvil,
+    policy: d.policy,
+    anchor: d.anchor,
+    provider: provider1,
+    subscriber: subscriber2,
+  });
   engine = await startEngine(f.cfg, { logger: silentLogger });
 });
 
