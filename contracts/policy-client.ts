@@ -37,16 +37,22 @@ export class ChainPolicy {
     return this.send((c) => c.registerResource!(hashString(resource), hashString(provider), resourceInput(fields)));
   }
 
-  /** Applies for `subscription`; resolves with the contract's decision (from its events' source, the same call). */
+  /** Applies for `subscription`; resolves with the contract's decision, read from the transaction's events. */
   async apply(
     subscription: string,
     app: Pick<Application, 'resource' | 'fields' | 'masks' | 'purpose' | 'businessSystem'>,
   ): Promise<ChainDecision> {
-    const input = applicationInput(app);
+    const receipt = (await this.send((c) => c.applyFor!(hashString(subscription), applicationInput(app)))) as {
+      logs: { topics: readonly string[]; data: string }[];
+    };
     const { contract } = await this.connect();
-    // the decision the transaction will make, as of the latest block (the same code path), then the transaction
-    const codes = (await this.call(() => contract.applyFor!.staticCall(hashString(subscription), input))) as bigint[];
-    await this.send((c) => c.applyFor!(hashString(subscription), input));
+    const codes: number[] = new Array<number>(app.fields.length).fill(-1);
+    for (const log of receipt.logs) {
+      const e = contract.interface.parseLog(log);
+      if (e?.name === 'Granted') codes[Number(e.args.position)] = Number(e.args.strategy);
+      if (e?.name === 'Denied') codes[Number(e.args.position)] = 16 + Number(e.args.reason);
+    }
+    if (codes.includes(-1)) throw new SluiceError('INTERNAL', 'the application transaction did not decide every field');
     return decodeOutcome(app.fields, codes);
   }
 
