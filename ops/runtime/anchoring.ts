@@ -64,13 +64,16 @@ export function startAnchoring(opts: {
       this.set(anchorer?.status().anchoredSize ?? 0);
     },
   });
+  // leaves below this were covered by a checkpoint whose proofs are written (after a start: none known yet)
+  let provenBelow = 0;
   const writeProofs = async (r: AnchorReceipt) => {
     let written = 0;
     for (const sub of opts.subscriptions()) {
       const dir = opts.dirOf(sub);
       if (dir === undefined) continue;
       for (const d of await state.deliveries(sub)) {
-        if (d.logIndex === undefined || Number(d.logIndex) >= r.size) continue;
+        const index = d.logIndex === undefined ? -1 : Number(d.logIndex);
+        if (index < provenBelow || index >= r.size) continue;
         const file = join(dir, sub, `${d.stem}.proof.json`);
         if (existsSync(file)) continue;
         const p = await log.inclusion(Number(d.logIndex), r.size);
@@ -87,6 +90,7 @@ export function startAnchoring(opts: {
         written++;
       }
     }
+    provenBelow = r.size;
     if (written > 0) logger.info('proofs written beside the manifests', { checkpoint: r.size, files: written });
   };
   anchorer = new Anchorer(
