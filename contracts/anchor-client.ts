@@ -1,9 +1,7 @@
-import { Contract, Wallet, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
 import { SluiceError } from '../engine/errors.ts';
 import type { Anchor, AnchorReceipt, LogCheckpoint } from '../engine/ports/index.ts';
 import { DeliveryAnchorAbi } from './artifacts.ts';
-import { revertReason } from './revert.ts';
-import { connectRpc } from './rpc.ts';
+import { ChainContract } from './chain-contract.ts';
 
 export interface ChainAnchorOptions {
   rpc: string;
@@ -26,19 +24,26 @@ const strip = (h: string) => h.replace(/^0x/, '').toLowerCase();
  * the chain first and sends again only if the checkpoint is not there.
  */
 export class ChainAnchor implements Anchor {
-  private conn: { provider: JsonRpcProvider; contract: Contract; chainId: number } | null = null;
+  private readonly chain: ChainContract;
 
-  constructor(private readonly opts: ChainAnchorOptions) {}
+  constructor(private readonly opts: ChainAnchorOptions) {
+    this.chain = new ChainContract({
+      rpc: opts.rpc,
+      address: opts.address,
+      abi: DeliveryAnchorAbi,
+      name: 'DeliveryAnchor',
+      key: opts.key,
+    });
+  }
 
   async latest(): Promise<LogCheckpoint> {
-    const { contract } = await this.connect();
-    const [size, root] = (await this.call(() => contract.latest!())) as [bigint, string];
+    const [size, root] = (await this.chain.call((c) => c.latest!())) as [bigint, string];
     return { size: Number(size), root: size === 0n ? '' : strip(root) };
   }
 
   async find(size: number): Promise<AnchorReceipt | null> {
-    const { contract, chainId } = await this.connect();
-    const logs = (await this.call(() => contract.queryFilter(contract.filters.Checkpoint!(size), 0))) as unknown as {
+    const { chainId } = await this.chain.connect();
+    const logs = (await this.chain.call((c) => c.queryFilter(c.filters.Checkpoint!(size), 0))) as unknown as {
       args: { root: string };
       transactionHash: string;
       blockNumber: number;
@@ -70,11 +75,12 @@ export class ChainAnchor implements Anchor {
       });
     }
     signal?.throwIfAborted();
-    const { contract, chainId } = await this.connect();
-    const receipt = await this.call(async () => {
-      const tx = await contract.anchor!(cp.size, `0x${strip(cp.root)}`);
-      return tx.wait(this.opts.confirmations ?? 1, this.opts.timeoutMs ?? 60_000);
-    });
+    const { chainId } = await this.chain.connect();
+    const receipt = await this.chain.send(
+      (c) => c.anchor!(cp.size, `0x${strip(cp.root)}`),
+      this.opts.confirmations ?? 1,
+      this.opts.timeoutMs ?? 60_000,
+    );
     return {
       size: cp.size,
       root: strip(cp.root),
@@ -87,42 +93,6 @@ export class ChainAnchor implements Anchor {
 
   /** Drops the connection (the next call connects again). */
   close(): void {
-    this.conn?.provider.destroy();
-    this.conn = null;
-  }
-
-  private async connect() {
-    if (this.conn) return this.conn;
-    const { provider, chainId } = await connectRpc(this.opts.rpc);
-    const contract = new Contract(
-      this.opts.address,
-      DeliveryAnchorAbi as InterfaceAbi,
-      new Wallet(this.opts.key, provider),
-    );
-    this.conn = { provider, contract, chainId };
-    return this.conn;
-  }
-
-  /** A contract call whose failure says what went wrong: a revert by name, an unreachable node as UNAVAILABLE. */
-  private async call<T>(f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'CALL_EXCEPTION') {
-        throw new SluiceError('CONFLICT', `DeliveryAnchor refused: ${revertReason(e, this.conn!.contract.interface)}`, {
-          cause: e,
-        });
-      }
-      this.close(); // reconnect next time (the node may have restarted)
-      throw new SluiceError(
-        'UNAVAILABLE',
-        `the chain at ${this.opts.rpc}: ${(e as { shortMessage?: string }).shortMessage ?? (e as Error).message}`,
-        {
-          retriable: true,
-          cause: e,
-        },
-      );
-    }
+    this.chain.close();
   }
 }

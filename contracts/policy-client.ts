@@ -1,11 +1,10 @@
-import { Contract, Wallet, type ContractRunner, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
+import type { Contract } from 'ethers';
 import { SluiceError } from '../engine/errors.ts';
 import type { MaskingMatrix, MaskingRow } from '../engine/masking/index.ts';
 import type { Application, ApplicationSubscriber, FieldPolicy } from '../engine/rules/decision.ts';
 import { SharingPolicyAbi } from './artifacts.ts';
 import { applicationInput, decodeOutcome, hashString, maskingInput, resourceInput, subscriberInput } from './encode.ts';
-import { revertReason } from './revert.ts';
-import { connectRpc } from './rpc.ts';
+import { ChainContract } from './chain-contract.ts';
 
 /** A decision as the contract gives it, by field name. */
 export type ChainDecision = ReturnType<typeof decodeOutcome>;
@@ -16,9 +15,17 @@ export type ChainDecision = ReturnType<typeof decodeOutcome>;
  * policies are encoded by contracts/encode.ts.
  */
 export class ChainPolicy {
-  private conn: { provider: JsonRpcProvider; contract: Contract; chainId: number } | null = null;
+  private readonly chain: ChainContract;
 
-  constructor(private readonly opts: { rpc: string; address: string; key?: string; confirmations?: number }) {}
+  constructor(private readonly opts: { rpc: string; address: string; key?: string; confirmations?: number }) {
+    this.chain = new ChainContract({
+      rpc: opts.rpc,
+      address: opts.address,
+      abi: SharingPolicyAbi,
+      name: 'SharingPolicy',
+      ...(opts.key ? { key: opts.key } : {}),
+    });
+  }
 
   async registerProvider(provider: string, account: string) {
     return this.send((c) => c.registerProvider!(hashString(provider), account));
@@ -45,7 +52,7 @@ export class ChainPolicy {
     const receipt = (await this.send((c) => c.applyFor!(hashString(subscription), applicationInput(app)))) as {
       logs: { topics: readonly string[]; data: string }[];
     };
-    const { contract } = await this.connect();
+    const { contract } = await this.chain.connect();
     const codes: number[] = new Array<number>(app.fields.length).fill(-1);
     for (const log of receipt.logs) {
       const e = contract.interface.parseLog(log);
@@ -72,12 +79,11 @@ export class ChainPolicy {
     names: readonly string[],
     usage?: ReadonlyMap<string, number>,
   ): Promise<ChainDecision | null> {
-    const { contract } = await this.connect();
     const sub = hashString(subscription);
-    const subscriber = (await this.call(() => contract.subscriberOf!(sub))) as string;
+    const subscriber = (await this.chain.call((c) => c.subscriberOf!(sub))) as string;
     if (/^0x0{40}$/.test(subscriber)) return null;
     const byHash = new Map(names.map((n) => [hashString(n), n]));
-    const [, hashes, plain] = (await this.call(() => contract.currentDecision!(sub, []))) as [
+    const [, hashes, plain] = (await this.chain.call((c) => c.currentDecision!(sub, []))) as [
       string,
       string[],
       bigint[],
@@ -85,7 +91,7 @@ export class ChainPolicy {
     const fields = hashes.map((h) => byHash.get(h) ?? h);
     if (!usage || fields.every((f) => (usage.get(f) ?? 0) === 0)) return decodeOutcome(fields, plain);
     const counts = fields.map((f) => usage.get(f) ?? 0);
-    const [, , outcome] = (await this.call(() => contract.currentDecision!(sub, counts))) as [
+    const [, , outcome] = (await this.chain.call((c) => c.currentDecision!(sub, counts))) as [
       string,
       string[],
       bigint[],
@@ -95,40 +101,10 @@ export class ChainPolicy {
 
   /** Drops the connection (the next call connects again). */
   close(): void {
-    this.conn?.provider.destroy();
-    this.conn = null;
+    this.chain.close();
   }
 
-  private async connect() {
-    if (this.conn) return this.conn;
-    const { provider, chainId } = await connectRpc(this.opts.rpc);
-    const runner: ContractRunner = this.opts.key ? new Wallet(this.opts.key, provider) : provider;
-    this.conn = {
-      provider,
-      contract: new Contract(this.opts.address, SharingPolicyAbi as InterfaceAbi, runner),
-      chainId,
-    };
-    return this.conn;
-  }
-
-  private async send(f: (c: Contract) => Promise<{ wait(confirms?: number): Promise<unknown> }>) {
-    if (!this.opts.key) throw new SluiceError('USAGE', 'a transaction needs a key');
-    const { contract } = await this.connect();
-    return this.call(async () => (await f(contract)).wait(this.opts.confirmations ?? 1));
-  }
-
-  private async call<T>(f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (e) {
-      if ((e as { code?: string }).code === 'CALL_EXCEPTION') {
-        throw new SluiceError('CONFLICT', `SharingPolicy refused: ${revertReason(e, this.conn!.contract.interface)}`, {
-          cause: e,
-        });
-      }
-      this.close();
-      const why = (e as { shortMessage?: string }).shortMessage ?? (e as Error).message;
-      throw new SluiceError('UNAVAILABLE', `the chain at ${this.opts.rpc}: ${why}`, { retriable: true, cause: e });
-    }
+  private send(f: (c: Contract) => Promise<{ wait(confirms?: number): Promise<unknown> }>) {
+    return this.chain.send(f, this.opts.confirmations ?? 1);
   }
 }

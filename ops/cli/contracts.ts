@@ -3,9 +3,8 @@ import { NonceManager, Wallet } from 'ethers';
 import { deployContracts } from '../../contracts/deploy.ts';
 import { connectRpc } from '../../contracts/rpc.ts';
 import { SluiceError } from '../../engine/errors.ts';
+import { ENV_REF } from '../config/load.ts';
 import { EXIT } from './exit-codes.ts';
-
-const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
 
 /** A private key given as `env:NAME`: read from the environment, never from the command line. */
 export function keyFromEnv(ref: string, option = '--key'): string {

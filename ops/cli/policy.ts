@@ -4,7 +4,7 @@ import { SluiceError } from '../../engine/errors.ts';
 import type { Config } from '../../schemas/index.ts';
 import { formatPath } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
-import { maskingMatrix, maskingTags } from '../config/masking-matrix.ts';
+import { applyFor, publishResources, registerOrganisations } from '../chain/organisations.ts';
 import { keyFromEnv } from './contracts.ts';
 import { EXIT } from './exit-codes.ts';
 import { renderTable } from './table.ts';
@@ -57,25 +57,7 @@ export function policyCommands(program: Command, setCode: (c: number) => void): 
       const cfg = chainConfig(o.config);
       const p = policyFor(cfg, cfg.chain.operatorKey);
       try {
-        for (const pr of cfg.providers) {
-          if (!pr.account) continue;
-          await p.registerProvider(pr.id, pr.account);
-          process.stdout.write(`provider ${pr.id}: account ${pr.account}\n`);
-        }
-        for (const s of cfg.subscribers) {
-          if (!s.account) continue;
-          await p.attest(s.account, {
-            id: s.id,
-            clearance: s.clearance,
-            ...(s.organisation ? { organisation: s.organisation } : {}),
-            ...(s.adminLevel ? { adminLevel: s.adminLevel } : {}),
-          });
-          process.stdout.write(
-            `subscriber ${s.id}: account ${s.account} attested (clearance ${s.clearance}, ${s.adminLevel ?? 'no administrative level'})\n`,
-          );
-        }
-        await p.setMasking(maskingMatrix(cfg.masking), maskingTags(cfg.masking));
-        process.stdout.write('masking policy set\n');
+        for (const line of await registerOrganisations(p, cfg)) process.stdout.write(`${line}\n`);
         setCode(EXIT.OK);
       } finally {
         p.close();
@@ -96,10 +78,7 @@ export function policyCommands(program: Command, setCode: (c: number) => void): 
       }
       const p = policyFor(cfg, keyFromEnv(o.key));
       try {
-        for (const r of cfg.resources.filter((x) => x.provider === o.provider)) {
-          await p.registerResource(r.id, o.provider, r.fields);
-          process.stdout.write(`resource ${r.id}: ${Object.keys(r.fields).length} fields published\n`);
-        }
+        for (const line of await publishResources(p, cfg, o.provider)) process.stdout.write(`${line}\n`);
         setCode(EXIT.OK);
       } finally {
         p.close();
@@ -137,13 +116,7 @@ export function policyCommands(program: Command, setCode: (c: number) => void): 
       if (!s) throw new SluiceError('NOT_FOUND', `no subscription "${subscription}" in ${o.config}`);
       const p = policyFor(cfg, keyFromEnv(o.key));
       try {
-        const d = await p.apply(subscription, {
-          resource: s.resource,
-          fields: s.fields,
-          ...(s.masks ? { masks: s.masks } : {}),
-          purpose: s.purpose,
-          businessSystem: s.businessSystem,
-        });
+        const d = await applyFor(p, s);
         printDecision(d);
         setCode(EXIT.OK);
       } finally {

@@ -9,7 +9,7 @@ import { canonicalJson } from '../../engine/delivery-log/leaf.ts';
 import { leafHash, verifyInclusion } from '../../engine/delivery-log/merkle.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import type { Manifest } from '../../schemas/index.ts';
-import { loadConfig } from '../config/load.ts';
+import { ENV_REF, loadConfig } from '../config/load.ts';
 import type { ProofFile } from '../runtime/anchoring.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -160,8 +160,11 @@ function chainOf(file: string): { rpc: string; anchor: string } {
   if (loaded.config.chain) return loaded.config.chain;
   if (!existsSync(file)) throw new SluiceError('USAGE', `${file}: no such config file`);
   const raw = (parse(readFileSync(file, 'utf8')) as { chain?: { rpc?: unknown; anchor?: unknown } } | null)?.chain;
-  const env = (v: unknown) =>
-    typeof v === 'string' && v.startsWith('env:') ? process.env[v.slice(4)] : typeof v === 'string' ? v : undefined;
+  const env = (v: unknown) => {
+    if (typeof v !== 'string') return undefined;
+    const ref = ENV_REF.exec(v);
+    return ref ? process.env[ref[1]!] : v;
+  };
   const rpc = env(raw?.rpc);
   const anchor = env(raw?.anchor);
   if (!rpc || !anchor) throw new SluiceError('USAGE', `${file} has no chain block with rpc and anchor`);

@@ -6,7 +6,7 @@ import { type ConfigIssue } from './issues.ts';
 import { schemaCheck } from './schema-check.ts';
 import { semanticIssues } from './semantic.ts';
 
-const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
+export const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
 
 export interface LoadedConfig {
   file: string;

@@ -6,7 +6,7 @@ import { ChainPolicy } from '../../contracts/policy-client.ts';
 import { connectRpc } from '../../contracts/rpc.ts';
 import type { Config } from '../../schemas/index.ts';
 import { anvilKey, startAnvil, type Anvil } from '../chain/anvil.ts';
-import { maskingMatrix, maskingTags } from '../config/masking-matrix.ts';
+import { applyFor, publishResources, registerOrganisations } from '../chain/organisations.ts';
 
 /** The demo's chain: anvil (from npm) keeping its blocks under dataDir, the contracts, anvil's funded accounts. */
 export interface DemoChain {
@@ -56,27 +56,11 @@ export async function grantOnChain(cfg: Config, chain: DemoChain): Promise<strin
   const provider = as(anvilKey(1));
   const subscriber = as(anvilKey(2));
   try {
-    for (const p of cfg.providers) if (p.account) await operator.registerProvider(p.id, p.account);
-    for (const s of cfg.subscribers) {
-      if (!s.account) continue;
-      await operator.attest(s.account, {
-        id: s.id,
-        clearance: s.clearance,
-        ...(s.organisation ? { organisation: s.organisation } : {}),
-        ...(s.adminLevel ? { adminLevel: s.adminLevel } : {}),
-      });
-    }
-    await operator.setMasking(maskingMatrix(cfg.masking), maskingTags(cfg.masking));
-    for (const r of cfg.resources) await provider.registerResource(r.id, r.provider, r.fields);
+    await registerOrganisations(operator, cfg);
+    for (const p of cfg.providers) await publishResources(provider, cfg, p.id);
     const lines: string[] = [];
     for (const s of cfg.subscriptions) {
-      const d = await subscriber.apply(s.id, {
-        resource: s.resource,
-        fields: s.fields,
-        ...(s.masks ? { masks: s.masks } : {}),
-        purpose: s.purpose,
-        businessSystem: s.businessSystem,
-      });
+      const d = await applyFor(subscriber, s);
       lines.push(
         `${s.id}: granted on chain ${d.granted.map((g) => `${g.name} (${g.strategy})`).join(', ')}` +
           (d.denied.length ? `; denied ${d.denied.map((x) => `${x.field} (${x.reason})`).join(', ')}` : ''),
